@@ -1,0 +1,233 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// target is one model of a call, resolved to the provider that serves it.
+type target struct {
+	id       string // "openai/gpt-4o-mini"
+	provider string // "openai"
+	model    string // "gpt-4o-mini"
+	p        Provider
+}
+
+func (s *settings) resolve(id string) (target, error) {
+	prov, model, err := SplitModel(id)
+	if err != nil {
+		return target{}, err
+	}
+	ep := s.endpoints[prov]
+	p, err := openProvider(Config{Provider: prov, BaseURL: ep.BaseURL, APIKey: ep.APIKey, HTTPClient: s.httpClient})
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Kind: KindNoProvider, Message: err.Error(), Err: err}
+		}
+		e.Provider, e.Model = prov, id
+		return target{}, e
+	}
+	return target{id: id, provider: prov, model: model, p: p}, nil
+}
+
+// models returns the call's models in the order they are tried.
+func (s *settings) models(primary string) []string {
+	ms := []string{primary}
+	for _, f := range s.fallbacks {
+		if !slices.Contains(ms, f) {
+			ms = append(ms, f)
+		}
+	}
+	return ms
+}
+
+// run makes attempts with try until one succeeds or the retry strategy
+// gives up, moving through the call's models as it says. It returns the
+// target that succeeded and every failed attempt before it.
+//
+// try reports failures as errors; run classifies them, so a provider that
+// returned a bare network error still yields an *Error of the right kind.
+//
+// For a stream, try does its own timing (a stall is a gap between chunks,
+// not a long answer), so the attempt timeout is not applied here.
+func (s *settings) run(ctx context.Context, primary string, streaming bool, try func(context.Context, target) error) (target, []Attempt, error) {
+	policy := s.retry.normalized()
+	models := s.models(primary)
+	start := s.clock.Now()
+	var attempts []Attempt
+
+	// Models cooling down are moved out of the way, unless all of them are.
+	order := make([]string, 0, len(models))
+	var cooling []string
+	for _, m := range models {
+		if until, cause, ok := s.cooldowns.Until(m, start); ok && policy.Cooldown > 0 {
+			cooling = append(cooling, m)
+			skip := &Error{Kind: cause.Kind, Provider: cause.Provider, Model: m, Status: cause.Status,
+				Message: fmt.Sprintf("skipped: cooling down until %s after repeated failures (%s)", until.Format(time.TimeOnly), cause.Message), Err: cause}
+			attempts = append(attempts, Attempt{Model: m, Error: skip})
+			s.emit(Event{Type: EventSkip, Model: m, Err: skip})
+			continue
+		}
+		order = append(order, m)
+	}
+	if len(order) == 0 {
+		order, attempts = cooling, nil
+	}
+
+	for i := 0; i < len(order); {
+		id := order[i]
+		n := 0
+		for {
+			n++
+			t, err := s.attempt(ctx, id, n, policy, streaming, try)
+			if err == errStopped {
+				return t, attempts, err
+			}
+			if err == nil {
+				s.cooldowns.succeed(id)
+				s.emit(Event{Type: EventSuccess, Model: id, Attempt: n})
+				return t, attempts, nil
+			}
+			attempts = append(attempts, Attempt{Model: id, Error: err})
+			if ctx.Err() != nil {
+				return target{}, attempts, s.interrupted(ctx, err, attempts)
+			}
+
+			dec := s.decide(ctx, RetryState{Attempt: n, Elapsed: s.clock.Now().Sub(start), Model: id, Fallbacks: order[i+1:], Err: err}, policy)
+			s.emit(Event{Type: EventFailure, Model: id, Attempt: n, Err: err, Decision: dec})
+			switch dec.Action {
+			case ActionRetry:
+				if err := s.clock.Sleep(ctx, dec.Delay); err != nil {
+					return target{}, attempts, s.interrupted(ctx, attempts[len(attempts)-1].Error, attempts)
+				}
+				continue
+			case ActionFallback:
+				if policy.Retries(err.Kind) && policy.Cooldown > 0 {
+					s.cooldowns.fail(id, s.clock.Now().Add(policy.Cooldown), err)
+				}
+				next := i + 1
+				if j := slices.Index(order[i+1:], dec.Model); dec.Model != "" && j >= 0 {
+					next = i + 1 + j
+				}
+				i = next
+			default:
+				if policy.Retries(err.Kind) && policy.Cooldown > 0 && n > policy.MaxRetries {
+					s.cooldowns.fail(id, s.clock.Now().Add(policy.Cooldown), err)
+				}
+				return target{}, attempts, s.failure(err, attempts, policy)
+			}
+			break
+		}
+	}
+	last := attempts[len(attempts)-1].Error
+	return target{}, attempts, s.failure(last, attempts, policy)
+}
+
+// attempt makes one try on model id, bounded by the policy's attempt
+// timeout, and returns its failure as an *Error.
+func (s *settings) attempt(ctx context.Context, id string, n int, policy RetryPolicy, streaming bool, try func(context.Context, target) error) (target, *Error) {
+	t, err := s.resolve(id)
+	if err != nil {
+		return t, err.(*Error)
+	}
+	s.emit(Event{Type: EventAttempt, Model: id, Attempt: n})
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if policy.AttemptTimeout > 0 && !streaming {
+		actx, cancel = context.WithTimeoutCause(ctx, policy.AttemptTimeout, errAttemptTimeout)
+	}
+	defer cancel()
+	err = try(actx, t)
+	if err == nil {
+		return t, nil
+	}
+	if err == error(errStopped) {
+		return t, errStopped
+	}
+	e := classify(t, err)
+	if ctx.Err() == nil && context.Cause(actx) == errAttemptTimeout {
+		e = &Error{Kind: KindTimeout, Provider: t.provider, Model: id,
+			Message: fmt.Sprintf("attempt took longer than %s", policy.AttemptTimeout), Err: err}
+	}
+	return t, e
+}
+
+var errAttemptTimeout = errors.New("llm: attempt timeout")
+
+// classify makes err an *Error about t.
+func classify(t target, err error) *Error {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = TransportError(t.provider, t.id, err)
+	}
+	if e.Provider == "" {
+		e.Provider = t.provider
+	}
+	e.Model = t.id
+	return e
+}
+
+// decide asks the call's strategy, falling back to the policy when there is
+// none or it fails. Whatever a strategy says, a fallback needs a model to
+// go to.
+func (s *settings) decide(ctx context.Context, st RetryState, policy RetryPolicy) Decision {
+	// Configuration failures are about this model only and sent nothing:
+	// move on if there is somewhere to go, never retry.
+	if st.Err.Kind == KindMissingAPIKey || st.Err.Kind == KindNoProvider {
+		if len(st.Fallbacks) > 0 {
+			return Decision{Action: ActionFallback}
+		}
+		return Decision{Action: ActionFail}
+	}
+	var dec Decision
+	var err error = errNoStrategy
+	if s.strategy != nil {
+		dec, err = s.strategy.Decide(ctx, st)
+	}
+	if err != nil {
+		dec, _ = policy.Decide(ctx, st)
+	}
+	if dec.Action == ActionFallback && len(st.Fallbacks) == 0 {
+		dec = Decision{Action: ActionFail}
+	}
+	if dec.Action != ActionRetry && dec.Action != ActionFallback {
+		dec.Action = ActionFail
+	}
+	return dec
+}
+
+var errNoStrategy = errors.New("no strategy")
+
+// failure is the error a call returns when it gives up after attempts.
+// Running out of retries on retryable failures is KindRetriesExhausted; a
+// failure that is not retried is returned as itself, with the attempts
+// before it.
+func (s *settings) failure(last *Error, attempts []Attempt, policy RetryPolicy) error {
+	if policy.Retries(last.Kind) && len(attempts) > 1 {
+		return &Error{Kind: KindRetriesExhausted, Provider: last.Provider, Model: last.Model, Status: last.Status,
+			RetryAfter: last.RetryAfter,
+			Message:    fmt.Sprintf("%d attempts failed; last: %s", len(attempts), last.Message),
+			Attempts:   attempts, Err: last}
+	}
+	out := *last
+	out.Attempts = attempts[:len(attempts)-1]
+	return &out
+}
+
+// interrupted is the error of a call whose context ended: a passed deadline
+// is KindTimeout; a cancellation keeps the last failure and wraps
+// context.Canceled.
+func (s *settings) interrupted(ctx context.Context, last *Error, attempts []Attempt) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &Error{Kind: KindTimeout, Provider: last.Provider, Model: last.Model,
+			Message: fmt.Sprintf("the call's deadline passed after %d attempts", len(attempts)), Attempts: attempts,
+			Err: errors.Join(ctx.Err(), last)}
+	}
+	out := *last
+	out.Attempts = attempts
+	out.Err = errors.Join(ctx.Err(), last.Err)
+	return &out
+}

@@ -1,0 +1,180 @@
+package llm
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// NoRetries, as RetryPolicy.MaxRetries, makes one attempt per model.
+const NoRetries = -1
+
+// DefaultRetryKinds are the kinds retried unless a policy says otherwise:
+// the failures that a later attempt can cure.
+var DefaultRetryKinds = []Kind{KindRateLimit, KindServer, KindTimeout, KindConnection}
+
+// RetryPolicy says which failures are retried, how often and how long to
+// wait. Zero fields take the defaults noted on each, so RetryPolicy{} is the
+// default policy and RetryPolicy{MaxRetries: 5} changes one thing only.
+type RetryPolicy struct {
+	// MaxRetries is the number of retries per model after the first
+	// attempt: 0 means 3, NoRetries means none.
+	MaxRetries int
+
+	// RetryOn lists the kinds to retry; nil means DefaultRetryKinds.
+	// authentication, permission, bad_request and not_found are never
+	// retried unless listed here.
+	RetryOn []Kind
+
+	// Backoff: the n-th retry waits InitialDelay * Multiplier^(n-1), at most
+	// MaxDelay, spread by ±Jitter (a fraction). Defaults: 500ms, 2, 60s,
+	// 0.2. A negative Jitter turns it off.
+	InitialDelay time.Duration
+	Multiplier   float64
+	MaxDelay     time.Duration
+	Jitter       float64
+
+	// IgnoreRetryAfter stops the engine from waiting what the provider asked
+	// for (Retry-After, retry-after-ms). By default it waits exactly that,
+	// capped at MaxDelay.
+	IgnoreRetryAfter bool
+
+	// AttemptTimeout bounds each attempt; 0 means no bound beyond the
+	// context's. For a stream it bounds the wait for each chunk, so a stall
+	// is caught however long the answer is.
+	AttemptTimeout time.Duration
+
+	// Cooldown is how long a model that used up its whole retry budget on
+	// retryable failures is skipped by later calls of the process that have
+	// another model to try. 0 means 30s; a negative value turns it off.
+	Cooldown time.Duration
+}
+
+// DefaultRetryPolicy returns the default policy with every field filled in.
+func DefaultRetryPolicy() RetryPolicy { return RetryPolicy{}.normalized() }
+
+func (p RetryPolicy) normalized() RetryPolicy {
+	switch {
+	case p.MaxRetries == 0:
+		p.MaxRetries = 3
+	case p.MaxRetries < 0:
+		p.MaxRetries = 0
+	}
+	if p.RetryOn == nil {
+		p.RetryOn = DefaultRetryKinds
+	}
+	if p.InitialDelay <= 0 {
+		p.InitialDelay = 500 * time.Millisecond
+	}
+	if p.Multiplier <= 0 {
+		p.Multiplier = 2
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = 60 * time.Second
+	}
+	switch {
+	case p.Jitter == 0:
+		p.Jitter = 0.2
+	case p.Jitter < 0:
+		p.Jitter = 0
+	}
+	if p.Cooldown == 0 {
+		p.Cooldown = 30 * time.Second
+	}
+	return p
+}
+
+// Retries reports whether the policy retries failures of kind k.
+func (p RetryPolicy) Retries(k Kind) bool {
+	return slices.Contains(p.normalized().RetryOn, k)
+}
+
+// Delay returns how long to wait before retry number n (1-based) after err.
+// A Retry-After from the provider wins over the backoff, capped at MaxDelay.
+func (p RetryPolicy) Delay(n int, err *Error) time.Duration {
+	p = p.normalized()
+	if err != nil && err.RetryAfter > 0 && !p.IgnoreRetryAfter {
+		return min(err.RetryAfter, p.MaxDelay)
+	}
+	d := float64(p.InitialDelay) * math.Pow(p.Multiplier, float64(max(n, 1)-1))
+	if p.Jitter > 0 {
+		d *= 1 + p.Jitter*(2*rand.Float64()-1)
+	}
+	return min(time.Duration(d), p.MaxDelay)
+}
+
+// Decide implements RetryStrategy: retry a retryable failure until the
+// model's budget is spent, then fall back to the next model, then fail.
+func (p RetryPolicy) Decide(_ context.Context, s RetryState) (Decision, error) {
+	p = p.normalized()
+	switch {
+	case s.Err == nil || !p.Retries(s.Err.Kind):
+		return Decision{Action: ActionFail}, nil
+	case s.Attempt <= p.MaxRetries:
+		return Decision{Action: ActionRetry, Delay: p.Delay(s.Attempt, s.Err)}, nil
+	case len(s.Fallbacks) > 0:
+		return Decision{Action: ActionFallback, Model: s.Fallbacks[0]}, nil
+	}
+	return Decision{Action: ActionFail}, nil
+}
+
+// RetryStrategy decides what happens after a failed attempt. RetryPolicy is
+// the built-in one; a retry-strategy plugin is another. When a strategy
+// returns an error, the engine falls back to the call's RetryPolicy for that
+// decision: a broken strategy must not break the call.
+type RetryStrategy interface {
+	Decide(ctx context.Context, s RetryState) (Decision, error)
+}
+
+// RetryState is what a RetryStrategy decides on.
+type RetryState struct {
+	Attempt   int           // failed attempts on this model so far, 1 for the first
+	Elapsed   time.Duration // since the call began
+	Model     string        // the model that failed
+	Fallbacks []string      // models still to try after this one, in order
+	Err       *Error        // how it failed
+}
+
+// Action is a RetryStrategy's verdict.
+type Action string
+
+const (
+	ActionRetry    Action = "retry"    // try the same model again after Delay
+	ActionFallback Action = "fallback" // move to Model, or the next fallback; no delay
+	ActionFail     Action = "fail"     // give up and return the error
+)
+
+// Decision is what to do after a failed attempt.
+type Decision struct {
+	Action Action
+	Delay  time.Duration
+	Model  string // for ActionFallback: which of the fallbacks (default: the next)
+}
+
+// Clock is the engine's view of time, replaceable so that tests can check
+// delays without waiting for them.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d, or until ctx is done, in which case it returns ctx.Err().
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,323 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"slices"
+	"sync"
+	"time"
+)
+
+// ResumePrompt is the user turn that asks a model to continue an answer
+// whose stream failed part way.
+const ResumePrompt = "Your previous response was cut off by a network error. Continue exactly where it stopped, without repeating anything you already wrote."
+
+// StreamResponse is an answer that arrives in pieces. Read it once, with
+// Chunks or TextStream; the engine works as you read:
+//
+//   - A failure before any text arrived is retried like a call: backoff,
+//     Retry-After, fallbacks.
+//   - A failure after text arrived (a cut connection, an error event in a
+//     200 stream, a stall past the attempt timeout) is resumed: the partial
+//     answer is kept in the messages, the model is asked to continue, and
+//     the iterator goes on with the continuation. What you receive is the
+//     partial text followed by the continuation, nothing lost and nothing
+//     sent twice.
+//
+// Messages shows exactly what happened, at any time; after a failure it
+// holds the partial answer, so Resume works.
+type StreamResponse struct {
+	s     *settings
+	ctx   context.Context
+	model string
+
+	mu       sync.Mutex
+	msgs     []Message // input, then every finished or cut segment
+	answer   int
+	acc      *accumulator
+	attempts []Attempt
+	usage    Usage
+	answered string
+	resuming bool // the last message is a partial answer to continue
+	err      error
+	done     bool
+	started  bool
+	resp     *Response
+}
+
+// Stream starts a streamed call of model with messages. Reading happens
+// when the stream is iterated, under ctx. Only a malformed model id fails
+// here; every other failure comes out of the iterator, after the retries
+// the policy allows.
+func Stream(ctx context.Context, model string, messages []Message, opts ...Option) (*StreamResponse, error) {
+	return newSettings(opts).stream(ctx, model, cloneMessages(messages))
+}
+
+func (s *settings) stream(ctx context.Context, model string, msgs []Message) (*StreamResponse, error) {
+	if m, ok := ModelOverride(ctx); ok {
+		model = m
+	}
+	if _, _, err := SplitModel(model); err != nil {
+		return nil, err
+	}
+	return &StreamResponse{s: s, ctx: ctx, model: model, msgs: msgs, answer: len(msgs), acc: &accumulator{}}, nil
+}
+
+// errStopped ends the engine's loop when the reader stops iterating.
+var errStopped = &Error{Kind: "stopped", Message: "the reader stopped iterating"}
+
+// Chunks returns an iterator over the answer's chunks. The final error, if
+// any, is the iterator's last pair.
+func (sr *StreamResponse) Chunks() iter.Seq2[Chunk, error] {
+	return func(yield func(Chunk, error) bool) {
+		sr.mu.Lock()
+		if sr.started {
+			sr.mu.Unlock()
+			yield(Chunk{}, errors.New("llm: a stream can be read only once; use Messages or Response for what it held"))
+			return
+		}
+		sr.started = true
+		sr.mu.Unlock()
+
+		stopped := false
+		t, attempts, err := sr.s.run(sr.ctx, sr.model, true, func(ctx context.Context, t target) error {
+			err := sr.attempt(ctx, t, yield)
+			if err == errStopped {
+				stopped = true
+			}
+			return err
+		})
+		sr.mu.Lock()
+		sr.attempts = attempts
+		sr.answered = t.id
+		sr.done = true
+		if stopped {
+			err = nil
+		}
+		if err != nil {
+			sr.err = err
+		}
+		sr.mu.Unlock()
+		if err != nil && !stopped {
+			yield(Chunk{}, err)
+		}
+	}
+}
+
+// TextStream returns an iterator over the answer's text deltas.
+func (sr *StreamResponse) TextStream() iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for c, err := range sr.Chunks() {
+			if err != nil {
+				yield("", err)
+				return
+			}
+			if c.Kind == ChunkText && !yield(c.Text, nil) {
+				return
+			}
+		}
+	}
+}
+
+// attempt streams one request to t, yielding its chunks. When it fails after
+// text arrived, the partial answer and the continuation request are added to
+// the messages before it returns, so the engine's next attempt resumes.
+func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chunk, error) bool) error {
+	sr.mu.Lock()
+	if sr.resuming {
+		sr.msgs = append(sr.msgs, User(ResumePrompt))
+		sr.resuming = false
+		sr.s.emit(Event{Type: EventResume, Model: t.id})
+	}
+	msgs := slices.Clone(sr.msgs)
+	sr.acc = &accumulator{}
+	sr.mu.Unlock()
+
+	req, err := sr.s.request(t, msgs)
+	if err != nil {
+		return err
+	}
+	policy := sr.s.retry.normalized()
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := newIdleTimer(policy.AttemptTimeout, func() { cancel(errAttemptTimeout) })
+	defer idle.stop()
+
+	fail := func(err error) error {
+		if context.Cause(sctx) == errAttemptTimeout && ctx.Err() == nil {
+			err = &Error{Kind: KindTimeout, Provider: t.provider, Model: t.id,
+				Message: "no data for " + policy.AttemptTimeout.String() + " (attempt timeout)", Err: err}
+		}
+		sr.keepPartial(t)
+		return err
+	}
+
+	r, err := t.p.Stream(sctx, req)
+	if err != nil {
+		return fail(err)
+	}
+	defer r.Close()
+	formatTool := ""
+	if sr.s.format != nil {
+		formatTool = sr.s.format.toolName()
+	}
+	for {
+		idle.reset()
+		c, err := r.Next()
+		if err == io.EOF {
+			sr.finish(t)
+			return nil
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if c.Kind == ChunkToolCall && formatTool != "" && sr.acc.toolName(c.ToolCall) == formatTool {
+			// The format tool's arguments are the answer: stream them as text.
+			c = Chunk{Kind: ChunkText, Text: c.ToolCall.Arguments}
+		}
+		sr.mu.Lock()
+		sr.acc.add(c)
+		sr.mu.Unlock()
+		if !yield(c, nil) {
+			sr.keepPartial(t)
+			return errStopped
+		}
+	}
+}
+
+// keepPartial ends a failed segment: if text arrived, the partial answer
+// joins the messages, and the next attempt asks the model to continue it.
+func (sr *StreamResponse) keepPartial(t target) {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	sr.usage.add(sr.acc.usage)
+	if !sr.acc.hasText {
+		return
+	}
+	m := sr.acc.message(true)
+	m.Model = t.id
+	sr.msgs = append(sr.msgs, m)
+	sr.resuming = true
+	sr.acc = &accumulator{}
+}
+
+func (sr *StreamResponse) finish(t target) {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	m := sr.acc.message(false)
+	m.Model = t.id
+	sr.msgs = append(sr.msgs, sr.s.formatToolAsText(m))
+	sr.usage.add(sr.acc.usage)
+	sr.resp = &Response{
+		Model:         t.id,
+		ProviderModel: sr.acc.providerModel,
+		Messages:      sr.msgs,
+		Usage:         sr.usage,
+		FinishReason:  sr.acc.finish,
+		s:             sr.s,
+		answer:        sr.answer,
+	}
+	sr.acc = &accumulator{}
+}
+
+// Messages returns the conversation so far: the input, any partial answers
+// with the continuation requests that followed them, and the answer, whole
+// or as far as it arrived.
+func (sr *StreamResponse) Messages() []Message {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	msgs := cloneMessages(sr.msgs)
+	if sr.acc != nil && len(sr.acc.parts) > 0 {
+		m := sr.acc.message(true)
+		m.Model = sr.model
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// Attempts returns the failed attempts, once the stream has been read.
+func (sr *StreamResponse) Attempts() []Attempt {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	return slices.Clone(sr.attempts)
+}
+
+// Err returns the error that ended the stream, if any.
+func (sr *StreamResponse) Err() error {
+	sr.mu.Lock()
+	defer sr.mu.Unlock()
+	return sr.err
+}
+
+// Response reads whatever is left of the stream and returns the finished
+// answer. With a Format, it is parsed and validated like a call's. On
+// failure, the Response is returned too, holding the partial answer.
+func (sr *StreamResponse) Response() (*Response, error) {
+	sr.mu.Lock()
+	started := sr.started
+	sr.mu.Unlock()
+	if !started {
+		for _, err := range sr.Chunks() {
+			if err != nil {
+				break
+			}
+		}
+	}
+	sr.mu.Lock()
+	resp, err := sr.resp, sr.err
+	if resp == nil {
+		resp = &Response{Model: sr.model, Messages: cloneMessages(sr.msgs), Usage: sr.usage, s: sr.s, answer: sr.answer}
+		if err == nil {
+			err = errors.New("llm: the stream was not read to its end")
+		}
+	}
+	resp.Attempts = slices.Clone(sr.attempts)
+	sr.mu.Unlock()
+	if err != nil {
+		return resp, err
+	}
+	if sr.s.format != nil {
+		return sr.s.validate(sr.ctx, resp)
+	}
+	return resp, nil
+}
+
+// Resume continues the conversation of this stream, as far as it got, with
+// content as the next turn, streamed.
+func (sr *StreamResponse) Resume(ctx context.Context, content ...Part) (*StreamResponse, error) {
+	sr.mu.Lock()
+	model := sr.answered
+	sr.mu.Unlock()
+	if model == "" {
+		model = sr.model
+	}
+	return sr.s.stream(ctx, model, append(sr.Messages(), messagesFor(content)...))
+}
+
+// idleTimer fires when no reset came for d; d = 0 never fires.
+type idleTimer struct {
+	d time.Duration
+	t *time.Timer
+}
+
+func newIdleTimer(d time.Duration, fire func()) *idleTimer {
+	it := &idleTimer{d: d}
+	if d > 0 {
+		it.t = time.AfterFunc(d, fire)
+	}
+	return it
+}
+
+func (it *idleTimer) reset() {
+	if it.t != nil {
+		it.t.Reset(it.d)
+	}
+}
+
+func (it *idleTimer) stop() {
+	if it.t != nil {
+		it.t.Stop()
+	}
+}

@@ -1,0 +1,156 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// WithTools offers tools to the model. Call returns the model's tool calls
+// in the Response; run them with ExecuteTools and send the outputs back with
+// Resume, or let WithToolLoop do both.
+func WithTools(tools ...Tool) Option {
+	return func(s *settings) { s.tools = append(s.tools, tools...) }
+}
+
+// WithToolLoop makes Call run the tool loop (see Response.RunTools) before
+// it returns.
+func WithToolLoop() Option { return func(s *settings) { s.toolLoop = true } }
+
+// WithMaxSteps bounds the tool loop: at most n rounds of tool calls
+// (default 10).
+func WithMaxSteps(n int) Option { return func(s *settings) { s.maxSteps = max(n, 1) } }
+
+// WithMaxToolFailures stops the tool loop after n consecutive rounds in
+// which a tool failed (default 3).
+func WithMaxToolFailures(n int) Option { return func(s *settings) { s.maxFailures = max(n, 1) } }
+
+// ExecuteTools runs the tool calls of the last assistant message, all at
+// once, and returns their outputs in the order of the calls. It never
+// fails: an unknown tool, invalid arguments, a returned error or a panic
+// becomes that output's Error. Tools must therefore be safe to run
+// concurrently, like http.Handlers.
+func (r *Response) ExecuteTools(ctx context.Context) []ToolOutput {
+	return r.settings().executeTools(ctx, r.ToolCalls())
+}
+
+func (s *settings) executeTools(ctx context.Context, calls []ToolCall) []ToolOutput {
+	outs := make([]ToolOutput, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i] = s.executeTool(ctx, c)
+		}()
+	}
+	wg.Wait()
+	for i := range outs {
+		s.emit(Event{Type: EventToolCall, Output: &outs[i]})
+	}
+	return outs
+}
+
+func (s *settings) executeTool(ctx context.Context, c ToolCall) (out ToolOutput) {
+	out = ToolOutput{ID: c.ID, Name: c.Name}
+	i := slices.IndexFunc(s.tools, func(t Tool) bool { return t.Definition().Name == c.Name })
+	if i < 0 {
+		var names []string
+		for _, t := range s.tools {
+			names = append(names, t.Definition().Name)
+		}
+		out.Error = &Error{Kind: KindToolNotFound,
+			Message: fmt.Sprintf("there is no tool named %q; the tools are: %s", c.Name, strings.Join(names, ", "))}
+		return out
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			out.Result = ""
+			out.Error = &Error{Kind: KindToolExecution, Message: fmt.Sprintf("tool %s panicked: %v", c.Name, p),
+				Err: &PanicError{Value: p, Stack: debug.Stack()}}
+		}
+	}()
+	res, err := s.tools[i].Execute(ctx, c.Arguments)
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) || (e.Kind != KindToolExecution && e.Kind != KindToolNotFound) {
+			e = &Error{Kind: KindToolExecution, Message: err.Error(), Err: err}
+		}
+		out.Error = e
+		return out
+	}
+	out.Result = res
+	return out
+}
+
+// PanicError is the cause of a tool_execution error raised by a panic.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
+
+// RunTools runs the tool loop: while the model asks for tools, run them,
+// send their outputs back, and read the next answer. It stops when the
+// model answers without tool calls, after the WithMaxSteps bound, or after
+// WithMaxToolFailures consecutive rounds with a failing tool, in which case
+// the error is the last tool error. The Response returned holds every
+// message and every ToolOutput, also when there is an error.
+func (r *Response) RunTools(ctx context.Context) (*Response, error) {
+	s := r.settings()
+	resp := r
+	outputs := slices.Clone(r.ToolOutputs)
+	failing := 0
+	for step := 0; ; step++ {
+		calls := resp.ToolCalls()
+		if len(calls) == 0 {
+			resp.ToolOutputs = outputs
+			return resp, nil
+		}
+		if step >= s.maxSteps {
+			resp.ToolOutputs = outputs
+			return resp, &Error{Kind: KindToolExecution, Provider: providerOf(resp.Model), Model: resp.Model,
+				Message: fmt.Sprintf("the tool loop stopped after %d steps with tool calls still pending", s.maxSteps)}
+		}
+		outs := s.executeTools(ctx, calls)
+		outputs = append(outputs, outs...)
+		msgs := append(cloneMessages(resp.Messages), messagesFor(Parts(outs))...)
+		var last error
+		for _, o := range outs {
+			if o.Error != nil {
+				last = o.Error
+			}
+		}
+		if last != nil {
+			failing++
+		} else {
+			failing = 0
+		}
+		if failing >= s.maxFailures {
+			resp.Messages, resp.ToolOutputs = msgs, outputs
+			var e *Error
+			errors.As(last, &e)
+			out := *e
+			out.Message = fmt.Sprintf("tools failed in %d consecutive rounds; last: %s", failing, e.Message)
+			out.Err = last
+			return resp, &out
+		}
+		model := resp.Model
+		if m, ok := ModelOverride(ctx); ok {
+			model = m
+		}
+		next, err := s.complete(ctx, model, msgs)
+		if err != nil {
+			resp.Messages, resp.ToolOutputs = msgs, outputs
+			return resp, err
+		}
+		next.Attempts = append(slices.Clip(resp.Attempts), next.Attempts...)
+		next.Usage.add(resp.Usage)
+		resp = next
+	}
+}
