@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
-	"syscall"
-	"fmt"
 	"strings"
+	"syscall"
 	"time"
 )
 

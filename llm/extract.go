@@ -127,4 +127,3 @@ func balancedEnd(s string, start int) int {
 	}
 	return -1
 }
-

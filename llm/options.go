@@ -112,13 +112,13 @@ func (s *settings) emit(e Event) {
 type EventType string
 
 const (
-	EventAttempt  EventType = "attempt"  // a request is about to be sent
-	EventFailure  EventType = "failure"  // an attempt failed; Decision says what comes next
-	EventSkip     EventType = "skip"     // a model in cooldown was skipped
-	EventResume   EventType = "resume"   // a stream that failed after content is being resumed
-	EventSuccess  EventType = "success"  // an attempt succeeded
-	EventParse    EventType = "parse"    // an answer failed to parse; the model is asked again
-	EventToolCall EventType = "tool"     // a tool ran; Output holds what it returned
+	EventAttempt  EventType = "attempt" // a request is about to be sent
+	EventFailure  EventType = "failure" // an attempt failed; Decision says what comes next
+	EventSkip     EventType = "skip"    // a model in cooldown was skipped
+	EventResume   EventType = "resume"  // a stream that failed after content is being resumed
+	EventSuccess  EventType = "success" // an attempt succeeded
+	EventParse    EventType = "parse"   // an answer failed to parse; the model is asked again
+	EventToolCall EventType = "tool"    // a tool ran; Output holds what it returned
 )
 
 // Event is one step of a call, for logging and narration.
