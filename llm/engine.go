@@ -115,7 +115,7 @@ func (s *settings) run(ctx context.Context, primary string, streaming bool, try 
 				}
 				i = next
 			default:
-				if policy.Retries(err.Kind) && policy.Cooldown > 0 && n > policy.MaxRetries {
+				if policy.Retries(err.Kind) && policy.Cooldown > 0 && n > max(policy.MaxRetries, 0) {
 					s.cooldowns.fail(id, s.clock.Now().Add(policy.Cooldown), err)
 				}
 				return target{}, attempts, s.failure(err, attempts, policy)

@@ -194,26 +194,30 @@ func view[T any](e *Error, k Kind, target **T, mk func() *T) bool {
 	return true
 }
 
-// Per-kind views of *Error. Each is the same error under a type of its own;
-// they carry every field of Error (status, provider, model, RetryAfter, the
-// cause) through the embedded pointer.
+// Per-kind views of *Error. Each is the same error under a type of its own,
+// carrying every field of Error (Status, Provider, Model, RetryAfter, the
+// cause through Unwrap) by promotion.
 type (
-	AuthenticationError      struct{ *Error }
-	PermissionError          struct{ *Error }
-	BadRequestError          struct{ *Error }
-	NotFoundError            struct{ *Error }
-	RateLimitError           struct{ *Error }
-	ServerError              struct{ *Error }
-	TimeoutError             struct{ *Error }
-	ConnectionError          struct{ *Error }
-	ResponseValidationError  struct{ *Error }
-	ToolExecutionError       struct{ *Error }
-	ToolNotFoundError        struct{ *Error }
-	MissingAPIKeyError       struct{ *Error }
-	NoProviderError          struct{ *Error }
-	FeatureNotSupportedError struct{ *Error }
-	RetriesExhaustedError    struct{ *Error }
+	AuthenticationError      struct{ *kindError }
+	PermissionError          struct{ *kindError }
+	BadRequestError          struct{ *kindError }
+	NotFoundError            struct{ *kindError }
+	RateLimitError           struct{ *kindError }
+	ServerError              struct{ *kindError }
+	TimeoutError             struct{ *kindError }
+	ConnectionError          struct{ *kindError }
+	ResponseValidationError  struct{ *kindError }
+	ToolExecutionError       struct{ *kindError }
+	ToolNotFoundError        struct{ *kindError }
+	MissingAPIKeyError       struct{ *kindError }
+	NoProviderError          struct{ *kindError }
+	FeatureNotSupportedError struct{ *kindError }
+	RetriesExhaustedError    struct{ *kindError }
 )
+
+// kindError lets the views embed *Error without a field named Error, which
+// would hide the Error method.
+type kindError = Error
 
 // KindOf returns the kind of err: the Kind of the first *Error in its chain,
 // KindParse for a bare *ParseError, KindTimeout or KindConnection for context

@@ -66,6 +66,4 @@ type Format struct {
 	Parser Parser
 	// ToolName names the tool of FormatTool; "" means DefaultFormatToolName.
 	ToolName string
-
-	validator *validator
 }

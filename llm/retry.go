@@ -55,12 +55,11 @@ type RetryPolicy struct {
 // DefaultRetryPolicy returns the default policy with every field filled in.
 func DefaultRetryPolicy() RetryPolicy { return RetryPolicy{}.normalized() }
 
+// normalized fills in the defaults. It is idempotent: "off" settings stay
+// negative, and the code that reads them treats negative as none.
 func (p RetryPolicy) normalized() RetryPolicy {
-	switch {
-	case p.MaxRetries == 0:
+	if p.MaxRetries == 0 {
 		p.MaxRetries = 3
-	case p.MaxRetries < 0:
-		p.MaxRetries = 0
 	}
 	if p.RetryOn == nil {
 		p.RetryOn = DefaultRetryKinds
@@ -74,11 +73,8 @@ func (p RetryPolicy) normalized() RetryPolicy {
 	if p.MaxDelay <= 0 {
 		p.MaxDelay = 60 * time.Second
 	}
-	switch {
-	case p.Jitter == 0:
+	if p.Jitter == 0 {
 		p.Jitter = 0.2
-	case p.Jitter < 0:
-		p.Jitter = 0
 	}
 	if p.Cooldown == 0 {
 		p.Cooldown = 30 * time.Second
@@ -112,7 +108,7 @@ func (p RetryPolicy) Decide(_ context.Context, s RetryState) (Decision, error) {
 	switch {
 	case s.Err == nil || !p.Retries(s.Err.Kind):
 		return Decision{Action: ActionFail}, nil
-	case s.Attempt <= p.MaxRetries:
+	case s.Attempt <= max(p.MaxRetries, 0):
 		return Decision{Action: ActionRetry, Delay: p.Delay(s.Attempt, s.Err)}, nil
 	case len(s.Fallbacks) > 0:
 		return Decision{Action: ActionFallback, Model: s.Fallbacks[0]}, nil

@@ -48,8 +48,7 @@ func FormatFor[T any]() *Format {
 // is compiled at once, so a bad schema is reported here, not at the first
 // answer.
 func FormatFromSchema(name string, schema []byte) (*Format, error) {
-	v, err := compileSchema(schema)
-	if err != nil {
+	if _, err := validatorFor(schema); err != nil {
 		return nil, fmt.Errorf("llm: schema %s: %w", name, err)
 	}
 	var doc struct {
@@ -63,7 +62,7 @@ func FormatFromSchema(name string, schema []byte) (*Format, error) {
 	if name == "" {
 		name = "Output"
 	}
-	return &Format{Name: name, Description: doc.Description, Schema: bytes.Clone(schema), validator: v}, nil
+	return &Format{Name: name, Description: doc.Description, Schema: bytes.Clone(schema)}, nil
 }
 
 // WithFormat asks for structured output. The answer is parsed and validated
@@ -180,14 +179,11 @@ func (f *Format) parse(ctx context.Context, text string) (json.RawMessage, error
 // Validate checks a JSON value against the format's schema. A violation is
 // a *ParseError whose Violations name each failing field and rule.
 func (f *Format) Validate(raw json.RawMessage) error {
-	if f.validator == nil {
-		v, err := compileSchema(f.Schema)
-		if err != nil {
-			return &Error{Kind: KindBadRequest, Message: fmt.Sprintf("format %s: %v", f.Name, err), Err: err}
-		}
-		f.validator = v
+	v, err := validatorFor(f.Schema)
+	if err != nil {
+		return &Error{Kind: KindBadRequest, Message: fmt.Sprintf("format %s: %v", f.Name, err), Err: err}
 	}
-	return f.validator.validate(raw)
+	return v.validate(raw)
 }
 
 // ParseReason says why a parse failed.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -17,6 +18,23 @@ import (
 type validator struct{ schema *jsonschema.Schema }
 
 var printer = message.NewPrinter(language.English)
+
+// compiled caches validators by schema text: a Format is plain data that
+// users build and copy freely, so the compiled form cannot live in it, and
+// compiling once per schema keeps validation off the hot path.
+var compiled sync.Map // string -> *validator
+
+func validatorFor(schema []byte) (*validator, error) {
+	if v, ok := compiled.Load(string(schema)); ok {
+		return v.(*validator), nil
+	}
+	v, err := compileSchema(schema)
+	if err != nil {
+		return nil, err
+	}
+	compiled.Store(string(schema), v)
+	return v, nil
+}
 
 func compileSchema(schema []byte) (*validator, error) {
 	if len(bytes.TrimSpace(schema)) == 0 {
