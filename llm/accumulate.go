@@ -71,18 +71,6 @@ func (a *accumulator) add(c Chunk) {
 	}
 }
 
-// toolName returns the name of the call a delta belongs to, as far as it is
-// known.
-func (a *accumulator) toolName(d ToolCallDelta) string {
-	if d.Name != "" {
-		return d.Name
-	}
-	if i, ok := a.calls[d.Index]; ok {
-		return a.parts[i].(ToolCall).Name
-	}
-	return ""
-}
-
 // message returns what has been accumulated. A partial message (the stream
 // failed) leaves out what cannot be sent back to a provider: tool calls,
 // whose arguments may be cut, and thoughts without their signature.

@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 )
 
@@ -33,7 +34,7 @@ func (s *settings) call(ctx context.Context, model string, msgs []Message) (*Res
 		}
 	}
 	if s.format != nil {
-		return s.validate(ctx, resp)
+		return s.validate(ctx, resp, false)
 	}
 	return resp, nil
 }
@@ -94,10 +95,12 @@ func capabilitiesOf(t target) Capabilities {
 }
 
 // validate parses the answer and, while it fails with a *ParseError and
-// retries are left, resumes with the error's RetryMessage. The returned
-// Response holds the whole exchange; on failure it is returned with the
-// error, so nothing the model said is lost.
-func (s *settings) validate(ctx context.Context, resp *Response) (*Response, error) {
+// retries are left, resumes with the error's RetryMessage, streamed when
+// the answer was. An answer the model ended by refusing, or by running out
+// of tokens, is not sent back: asking again would get the same. The
+// returned Response holds the whole exchange; on failure it is returned
+// with the error, so nothing the model said is lost.
+func (s *settings) validate(ctx context.Context, resp *Response, streamed bool) (*Response, error) {
 	for retry := 0; ; retry++ {
 		v, err := s.format.parse(ctx, resp.Text())
 		if err == nil {
@@ -108,12 +111,26 @@ func (s *settings) validate(ctx context.Context, resp *Response) (*Response, err
 		if !errors.As(err, &pe) {
 			return resp, err
 		}
-		if retry >= s.parseRetries {
+		stopped := resp.FinishReason == FinishRefusal || resp.FinishReason == FinishMaxTokens
+		if retry >= s.parseRetries || stopped {
+			msg := pe.Error()
+			if stopped {
+				msg = fmt.Sprintf("the model stopped with %s, so its answer cannot be parsed: %s", resp.FinishReason, msg)
+			}
 			return resp, &Error{Kind: KindParse, Provider: providerOf(resp.Model), Model: resp.Model,
-				Message: pe.Error(), Attempts: resp.Attempts, Err: pe}
+				Message: msg, Attempts: resp.Attempts, Err: pe}
 		}
 		s.emit(Event{Type: EventParse, Model: resp.Model, Attempt: retry + 1, Err: pe})
-		next, err := s.complete(ctx, resp.Model, append(cloneMessages(resp.Messages), User(pe.RetryMessage())))
+		msgs := append(cloneMessages(resp.Messages), User(pe.RetryMessage()))
+		var next *Response
+		if streamed {
+			var sr *StreamResponse
+			if sr, err = s.stream(ctx, resp.Model, msgs); err == nil {
+				next, err = sr.result()
+			}
+		} else {
+			next, err = s.complete(ctx, resp.Model, msgs)
+		}
 		if err != nil {
 			return resp, err
 		}

@@ -15,6 +15,7 @@ type fakeProvider struct {
 	mu       sync.Mutex
 	scripts  map[string][]step
 	requests []*Request
+	streams  int
 }
 
 // step is one scripted answer: an error before anything, a completion, or a
@@ -104,6 +105,9 @@ func (p *fakeProvider) Complete(ctx context.Context, req *Request) (*Completion,
 }
 
 func (p *fakeProvider) Stream(ctx context.Context, req *Request) (ChunkReader, error) {
+	p.mu.Lock()
+	p.streams++
+	p.mu.Unlock()
 	s := p.next(req)
 	if s.err != nil {
 		return nil, s.err

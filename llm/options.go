@@ -72,12 +72,20 @@ func WithFallbacks(models ...string) Option {
 }
 
 // WithEndpoint overrides the base URL and/or key of one provider, by its
-// registered name ("openai", "ollama", ...). Empty fields keep the default.
+// registered name ("openai", "ollama", ...). Empty fields keep what an
+// earlier WithEndpoint set, else the provider's default.
 func WithEndpoint(provider string, e Endpoint) Option {
 	return func(s *settings) {
 		m := make(map[string]Endpoint, len(s.endpoints)+1)
 		for k, v := range s.endpoints {
 			m[k] = v
+		}
+		old := m[provider]
+		if e.BaseURL == "" {
+			e.BaseURL = old.BaseURL
+		}
+		if e.APIKey == "" {
+			e.APIKey = old.APIKey
 		}
 		m[provider] = e
 		s.endpoints = m

@@ -163,6 +163,9 @@ func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chun
 	if sr.s.format != nil {
 		formatTool = sr.s.format.toolName()
 	}
+	// Providers name a call only in its first delta; remember which
+	// indexes are the format tool's.
+	formatCalls := map[int]bool{}
 	for {
 		idle.reset()
 		c, err := r.Next()
@@ -173,9 +176,14 @@ func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chun
 		if err != nil {
 			return fail(err)
 		}
-		if c.Kind == ChunkToolCall && formatTool != "" && sr.acc.toolName(c.ToolCall) == formatTool {
-			// The format tool's arguments are the answer: stream them as text.
-			c = Chunk{Kind: ChunkText, Text: c.ToolCall.Arguments}
+		if c.Kind == ChunkToolCall && formatTool != "" {
+			if c.ToolCall.Name == formatTool {
+				formatCalls[c.ToolCall.Index] = true
+			}
+			if formatCalls[c.ToolCall.Index] {
+				// The format tool's arguments are the answer: stream them as text.
+				c = Chunk{Kind: ChunkText, Text: c.ToolCall.Arguments}
+			}
 		}
 		sr.mu.Lock()
 		sr.acc.add(c)
@@ -255,6 +263,15 @@ func (sr *StreamResponse) Err() error {
 // answer. With a Format, it is parsed and validated like a call's. On
 // failure, the Response is returned too, holding the partial answer.
 func (sr *StreamResponse) Response() (*Response, error) {
+	resp, err := sr.result()
+	if err != nil || sr.s.format == nil {
+		return resp, err
+	}
+	return sr.s.validate(sr.ctx, resp, true)
+}
+
+// result reads the rest of the stream and returns its answer, unparsed.
+func (sr *StreamResponse) result() (*Response, error) {
 	sr.mu.Lock()
 	started := sr.started
 	sr.mu.Unlock()
@@ -275,13 +292,7 @@ func (sr *StreamResponse) Response() (*Response, error) {
 	}
 	resp.Attempts = slices.Clone(sr.attempts)
 	sr.mu.Unlock()
-	if err != nil {
-		return resp, err
-	}
-	if sr.s.format != nil {
-		return sr.s.validate(sr.ctx, resp)
-	}
-	return resp, nil
+	return resp, err
 }
 
 // Resume continues the conversation of this stream, as far as it got, with

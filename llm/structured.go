@@ -107,7 +107,7 @@ func (f *Format) apply(req *Request, caps Capabilities) error {
 		if f.Description != "" {
 			desc += "\n" + f.Description
 		}
-		req.Tools = append(slices.Clip(req.Tools), ToolDefinition{Name: name, Description: desc, Parameters: f.Schema})
+		req.Tools = append(slices.Clip(req.Tools), ToolDefinition{Name: name, Description: desc, Parameters: f.Schema, Strict: true})
 		req.ToolChoice = name
 		no := false
 		req.ParallelToolCalls = &no

@@ -202,3 +202,48 @@ func TestCustomParser(t *testing.T) {
 		t.Errorf("parse %q %v", s, err)
 	}
 }
+
+func TestStreamedToolModeNamesTheCallOnce(t *testing.T) {
+	p, opts := newFake(t)
+	f := FormatFor[book]()
+	f.Mode = FormatTool
+	p.script("m", step{chunks: []Chunk{
+		{Kind: ChunkToolCall, ToolCall: ToolCallDelta{Index: 0, ID: "c", Name: DefaultFormatToolName}},
+		{Kind: ChunkToolCall, ToolCall: ToolCallDelta{Index: 0, Arguments: `{"title":"T",`}},
+		{Kind: ChunkToolCall, ToolCall: ToolCallDelta{Index: 0, Arguments: `"rating":3}`}},
+	}})
+	sr, _ := Stream(context.Background(), "fake/m", hi, append(opts, WithFormat(f))...)
+	text, err := readAll(t, sr)
+	if err != nil || text != `{"title":"T","rating":3}` {
+		t.Fatalf("streamed %q, %v", text, err)
+	}
+	resp, err := sr.Response()
+	if err != nil || string(resp.Parsed) != text {
+		t.Fatalf("parsed %s, %v", resp.Parsed, err)
+	}
+}
+
+func TestRefusalIsNotSentBackForCorrection(t *testing.T) {
+	p, opts := newFake(t)
+	p.script("m", step{comp: &Completion{Message: Assistant(Text("I can't help with that.")), FinishReason: FinishRefusal}})
+	resp, err := Call(context.Background(), "fake/m", hi, append(opts, WithFormat(FormatFor[book]()))...)
+	if KindOf(err) != KindParse || !strings.Contains(err.Error(), "refusal") || len(p.sent()) != 1 {
+		t.Fatalf("err = %v, requests = %d", err, len(p.sent()))
+	}
+	if resp.Text() != "I can't help with that." {
+		t.Errorf("text = %q", resp.Text())
+	}
+}
+
+func TestStreamedParseRetryIsStreamed(t *testing.T) {
+	p, opts := newFake(t)
+	p.script("m", step{chunks: chunks(`{"title":`, `"x"}`)}, step{chunks: chunks(`{"title":"x","rating":2}`)})
+	sr, _ := Stream(context.Background(), "fake/m", hi, append(opts, WithFormat(FormatFor[book]()))...)
+	resp, err := sr.Response()
+	if err != nil || string(resp.Parsed) != `{"title":"x","rating":2}` {
+		t.Fatalf("%s, %v", resp.Parsed, err)
+	}
+	if p.streams != 2 {
+		t.Errorf("streamed requests = %d, want 2", p.streams)
+	}
+}

@@ -29,14 +29,15 @@ type ToolOutput struct {
 }
 
 // Content is what the model receives for this output: the result, or the
-// error's message.
+// error's message alone, as Mirascope sends it (the message already says
+// what failed: "tool divide panicked: division by zero").
 func (o ToolOutput) Content() string {
 	if o.Error != nil {
 		var e *Error
 		if errors.As(o.Error, &e) && e.Message != "" {
-			return "Error: " + e.Message
+			return e.Message
 		}
-		return "Error: " + o.Error.Error()
+		return o.Error.Error()
 	}
 	return o.Result
 }

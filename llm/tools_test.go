@@ -53,10 +53,10 @@ func TestExecuteToolsCapturesEveryFailure(t *testing.T) {
 	}
 	want := []row{
 		{ID: "1", Result: "2"},
-		{ID: "2", Kind: "tool_execution", Msg: "Error: tool divide panicked: division by zero"},
+		{ID: "2", Kind: "tool_execution", Msg: "tool divide panicked: division by zero"},
 		{ID: "3", Kind: "tool_execution"},
-		{ID: "4", Kind: "tool_not_found", Msg: `Error: there is no tool named "nope"; the tools are: divide, secret`},
-		{ID: "5", Kind: "tool_execution", Msg: "Error: Incorrect passphrase"},
+		{ID: "4", Kind: "tool_not_found", Msg: `there is no tool named "nope"; the tools are: divide, secret`},
+		{ID: "5", Kind: "tool_execution", Msg: "Incorrect passphrase"},
 	}
 	if !strings.Contains(got[2].Msg, "invalid arguments for tool divide") || !strings.Contains(got[2].Msg, "/a") {
 		t.Errorf("argument error = %q", got[2].Msg)
@@ -86,7 +86,7 @@ func TestToolLoopRecoversFromAPanic(t *testing.T) {
 	}
 	second := p.sent()[1].Messages
 	tm := second[len(second)-1]
-	if tm.Role != RoleTool || tm.Content[0].(ToolOutput).Content() != "Error: tool divide panicked: division by zero" {
+	if tm.Role != RoleTool || tm.Content[0].(ToolOutput).Content() != "tool divide panicked: division by zero" {
 		t.Errorf("tool message = %+v", tm)
 	}
 }

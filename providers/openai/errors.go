@@ -1,0 +1,179 @@
+package openai
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	goopenai "github.com/sashabaranov/go-openai"
+
+	"github.com/llmhost/llmhost/llm"
+)
+
+// failure turns whatever go-openai returned into an *llm.Error of the right
+// kind, using what the HTTP layer recorded in x (see transport.go). The
+// questions are asked in the order that tells the cases apart:
+//
+//  1. Did the server answer with an error status? Its kind follows the
+//     status, its message is the provider's own, Retry-After comes from the
+//     recorded headers.
+//  2. Did an error event arrive inside a 200 stream? That is the server
+//     failing part way: server.
+//  3. Did reading the body fail? The network cut it, or the context ended:
+//     connection or timeout.
+//  4. Was the request never sent? go-openai refused it (a reasoning model
+//     with a temperature, say), or it could not be encoded: bad_request,
+//     unless the context ended first.
+//  5. Did no response arrive? Connection or timeout.
+//  6. Otherwise a 2xx body arrived whole and did not decode:
+//     response_validation.
+func (p *Provider) failure(err error, x *exchange) *llm.Error {
+	sent, status, header, readErr := x.snapshot()
+
+	var apiErr *goopenai.APIError
+	var reqErr *goopenai.RequestError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.HTTPStatusCode > 0:
+		return p.statusError(apiErr.HTTPStatusCode, header, apiErr.Message, apiErr.Code, err)
+	case errors.As(err, &reqErr) && reqErr.HTTPStatusCode > 0:
+		// An error status whose body is not OpenAI's error object: a proxy's
+		// HTML page, a plain-text message from a local server.
+		return p.statusError(reqErr.HTTPStatusCode, header, bodyMessage(reqErr.Body), nil, err)
+	case errors.As(err, &apiErr):
+		// go-openai returns an error event of a 200 stream
+		// (data: {"error": {...}}) as an APIError without a status.
+		return &llm.Error{Kind: llm.KindServer, Provider: p.name, Status: status,
+			Message: or(apiErr.Message, "the server reported an error inside the stream"), Err: err}
+	case readErr != nil:
+		// Status stays 0, as for every transport failure: a 200 whose body
+		// broke off is no answer.
+		return llm.TransportError(p.name, "", readErr)
+	case !sent:
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return llm.TransportError(p.name, "", err)
+		}
+		return &llm.Error{Kind: llm.KindBadRequest, Provider: p.name,
+			Message: "the request was not sent: " + err.Error(), Err: err}
+	case status == 0:
+		return llm.TransportError(p.name, "", err)
+	}
+	return &llm.Error{Kind: llm.KindResponseValidation, Provider: p.name, Status: status,
+		Message: "the response could not be decoded: " + err.Error(), Err: err}
+}
+
+// statusError is the error of an HTTP error status.
+func (p *Provider) statusError(status int, h http.Header, message string, code any, err error) *llm.Error {
+	return &llm.Error{
+		Kind:       kindOf(status, code),
+		Provider:   p.name,
+		Status:     status,
+		RetryAfter: retryAfter(h, time.Now()),
+		Message:    or(message, http.StatusText(status)),
+		Err:        err,
+	}
+}
+
+// kindOf maps an HTTP status, and OpenAI's error code, to a kind.
+func kindOf(status int, code any) llm.Kind {
+	switch {
+	case status == http.StatusBadRequest && code == "model_not_found":
+		// OpenAI answers some unknown models with a 400 rather than a 404.
+		return llm.KindNotFound
+	case status == http.StatusBadRequest, status == http.StatusConflict, status == http.StatusUnprocessableEntity:
+		return llm.KindBadRequest
+	case status == http.StatusUnauthorized:
+		return llm.KindAuthentication
+	case status == http.StatusForbidden:
+		return llm.KindPermission
+	case status == http.StatusNotFound:
+		return llm.KindNotFound
+	case status == http.StatusRequestTimeout:
+		return llm.KindTimeout
+	case status == http.StatusTooManyRequests:
+		return llm.KindRateLimit
+	case status >= 500:
+		return llm.KindServer
+	case status >= 400:
+		return llm.KindBadRequest
+	}
+	// A 1xx or 3xx that the HTTP client did not resolve is no answer at all.
+	return llm.KindResponseValidation
+}
+
+// maxRetryAfter bounds what a server can ask for, so that an absurd value
+// cannot overflow a time.Duration. The engine caps the wait far lower.
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter reads how long the server asked the client to wait:
+// retry-after-ms (milliseconds, OpenAI's precise form) wins over
+// Retry-After, which is either seconds or an HTTP date. It returns 0 when
+// neither is present or usable.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	if h == nil {
+		return 0
+	}
+	if ms, ok := positive(h.Get("retry-after-ms")); ok {
+		return clampDuration(ms * float64(time.Millisecond))
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, ok := positive(v); ok {
+		return clampDuration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return min(t.Sub(now), maxRetryAfter)
+	}
+	return 0
+}
+
+func positive(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
+		return 0, false
+	}
+	return f, true
+}
+
+func clampDuration(ns float64) time.Duration {
+	if ns >= float64(maxRetryAfter) {
+		return maxRetryAfter
+	}
+	return time.Duration(ns)
+}
+
+// maxBodyMessage bounds how much of a non-JSON error body becomes the
+// message: enough for a server's sentence, not a whole HTML page.
+const maxBodyMessage = 512
+
+func bodyMessage(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if len(s) <= maxBodyMessage {
+		return s
+	}
+	cut := maxBodyMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut-- // never split a character
+	}
+	return s[:cut] + "…"
+}
+
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}
+
+// badRequest is the error of a request that cannot be expressed on the
+// wire, found before anything was sent.
+func (p *Provider) badRequest(format string, args ...any) *llm.Error {
+	return &llm.Error{Kind: llm.KindBadRequest, Provider: p.name, Message: fmt.Sprintf(format, args...)}
+}
