@@ -12,4 +12,9 @@ import (
 	// OpenAI and every OpenAI-compatible server: ollama, openrouter,
 	// together, vllm, lmstudio, llamacpp.
 	_ "github.com/llmhost/llmhost/providers/openai"
+
+	// Anthropic's Messages API.
+	_ "github.com/llmhost/llmhost/providers/anthropic"
+	// Google's Gemini API.
+	_ "github.com/llmhost/llmhost/providers/google"
 )
