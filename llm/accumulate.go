@@ -34,15 +34,15 @@ func (a *accumulator) add(c Chunk) {
 		}
 		a.parts = append(a.parts, Text(c.Text))
 	case ChunkThought:
-		if n := len(a.parts); n > 0 {
-			if t, ok := a.parts[n-1].(Thought); ok {
+		if n := len(a.parts); n > 0 && !c.NewBlock {
+			if t, ok := a.parts[n-1].(Thought); ok && t.Redacted == "" && c.Redacted == "" {
 				t.Text += c.Text
 				t.Signature += c.Signature
 				a.parts[n-1] = t
 				return
 			}
 		}
-		a.parts = append(a.parts, Thought{Text: c.Text, Signature: c.Signature})
+		a.parts = append(a.parts, Thought{Text: c.Text, Signature: c.Signature, Redacted: c.Redacted})
 	case ChunkToolCall:
 		d := c.ToolCall
 		if a.calls == nil {

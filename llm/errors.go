@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -300,7 +301,9 @@ func classifyTransport(err error) Kind {
 	}
 	var op *net.OpError
 	var dns *net.DNSError
-	if errors.As(err, &op) || errors.As(err, &dns) || errors.Is(err, io.ErrUnexpectedEOF) ||
+	var ue *url.Error
+	if errors.As(err, &op) || errors.As(err, &dns) || errors.As(err, &ue) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
 		return KindConnection
 	}

@@ -110,7 +110,11 @@ type Completion struct {
 	ProviderModel string // the model name the provider reported, e.g. "gpt-4o-2024-08-06"
 }
 
-// Usage counts tokens.
+// Usage counts tokens, the same way for every provider: InputTokens is
+// every input token, cached or not, and CacheReadTokens says how many of
+// them were read from a cache; OutputTokens is every output token, the
+// model's reasoning included, and ReasoningTokens says how many of them
+// were reasoning.
 type Usage struct {
 	InputTokens     int `json:"input_tokens"`
 	OutputTokens    int `json:"output_tokens"`
@@ -165,9 +169,17 @@ const (
 
 // Chunk is one piece of a streamed answer.
 type Chunk struct {
-	Kind         ChunkKind
-	Text         string
-	Signature    string
+	Kind      ChunkKind
+	Text      string
+	Signature string
+	// Redacted is an encrypted thought (ChunkThought) the provider did not
+	// show.
+	Redacted string
+	// NewBlock, on a ChunkThought, starts a new thought instead of
+	// extending the last one: adjacent thoughts each keep their own
+	// signature.
+	NewBlock bool
+
 	ToolCall     ToolCallDelta
 	Usage        Usage
 	FinishReason FinishReason

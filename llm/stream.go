@@ -40,6 +40,7 @@ type StreamResponse struct {
 	attempts []Attempt
 	usage    Usage
 	answered string
+	current  string // the model of the attempt under way
 	resuming bool // the last message is a partial answer to continue
 	err      error
 	done     bool
@@ -133,6 +134,7 @@ func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chun
 	}
 	msgs := slices.Clone(sr.msgs)
 	sr.acc = &accumulator{}
+	sr.current = t.id
 	sr.mu.Unlock()
 
 	req, err := sr.s.request(t, msgs)
@@ -239,7 +241,7 @@ func (sr *StreamResponse) Messages() []Message {
 	msgs := cloneMessages(sr.msgs)
 	if sr.acc != nil && len(sr.acc.parts) > 0 {
 		m := sr.acc.message(true)
-		m.Model = sr.model
+		m.Model = sr.current
 		msgs = append(msgs, m)
 	}
 	return msgs

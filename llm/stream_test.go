@@ -195,3 +195,23 @@ func TestStreamBreakStopsCleanly(t *testing.T) {
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
 }
+
+func TestAdjacentThoughtsKeepTheirSignatures(t *testing.T) {
+	var a accumulator
+	for _, c := range []Chunk{
+		{Kind: ChunkThought, NewBlock: true},
+		{Kind: ChunkThought, Text: "first"},
+		{Kind: ChunkThought, Signature: "s1"},
+		{Kind: ChunkThought, NewBlock: true},
+		{Kind: ChunkThought, Text: "second"},
+		{Kind: ChunkThought, Signature: "s2"},
+		{Kind: ChunkThought, Redacted: "opaque", NewBlock: true},
+		{Kind: ChunkText, Text: "answer"},
+	} {
+		a.add(c)
+	}
+	want := Assistant(Thought{Text: "first", Signature: "s1"}, Thought{Text: "second", Signature: "s2"}, Thought{Redacted: "opaque"}, Text("answer"))
+	if diff := cmp.Diff(want, a.message(false)); diff != "" {
+		t.Errorf("message (-want +got):\n%s", diff)
+	}
+}

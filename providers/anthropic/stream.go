@@ -61,12 +61,13 @@ func (r *chunkReader) event(ev anthropic.MessageStreamEventUnion) {
 		case "text":
 			r.emit(llm.Chunk{Kind: llm.ChunkText, Text: b.Text})
 		case "thinking":
-			r.emit(llm.Chunk{Kind: llm.ChunkThought, Text: b.Thinking, Signature: b.Signature})
+			// Always queued, even empty: it starts a block of its own.
+			r.pending = append(r.pending, llm.Chunk{Kind: llm.ChunkThought, Text: b.Thinking, Signature: b.Signature, NewBlock: true})
+		case "redacted_thinking":
+			r.pending = append(r.pending, llm.Chunk{Kind: llm.ChunkThought, Redacted: b.Data, NewBlock: true})
 		case "tool_use":
 			r.emit(llm.Chunk{Kind: llm.ChunkToolCall, ToolCall: llm.ToolCallDelta{Index: int(ev.Index), ID: b.ID, Name: b.Name}})
 		}
-		// redacted_thinking has no chunk form (llm.Chunk carries no
-		// Redacted field), so it cannot be kept from a stream.
 	case "content_block_delta":
 		d := ev.Delta
 		switch d.Type {

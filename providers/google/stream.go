@@ -85,7 +85,9 @@ func (r *chunkReader) emitPart(p llm.Part) {
 	case llm.Text:
 		r.emit(llm.Chunk{Kind: llm.ChunkText, Text: string(p)})
 	case llm.Thought:
-		r.emit(llm.Chunk{Kind: llm.ChunkThought, Text: p.Text, Signature: p.Signature})
+		// A signature alone belongs to the part before it: it must not
+		// merge into an earlier thought.
+		r.emit(llm.Chunk{Kind: llm.ChunkThought, Text: p.Text, Signature: p.Signature, NewBlock: p.Text == ""})
 	case llm.ToolCall:
 		// The decoder has just counted this call: its number is the Index.
 		r.emit(llm.Chunk{Kind: llm.ChunkToolCall, ToolCall: llm.ToolCallDelta{
