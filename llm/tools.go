@@ -74,7 +74,7 @@ func (s *settings) executeTool(ctx context.Context, c ToolCall) (out ToolOutput)
 				Err: &PanicError{Value: p, Stack: debug.Stack()}}
 		}
 	}()
-	res, err := s.tools[i].Execute(ctx, c.Arguments)
+	res, err := s.tools[i].Execute(context.WithValue(ctx, toolCallKey{}, c.ID), c.Arguments)
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) || (e.Kind != KindToolExecution && e.Kind != KindToolNotFound) {
@@ -85,6 +85,15 @@ func (s *settings) executeTool(ctx context.Context, c ToolCall) (out ToolOutput)
 	}
 	out.Result = res
 	return out
+}
+
+type toolCallKey struct{}
+
+// ToolCallID returns the model's id for the tool call being executed, for
+// tools that pass it on (a tool plugin's input carries it).
+func ToolCallID(ctx context.Context) string {
+	id, _ := ctx.Value(toolCallKey{}).(string)
+	return id
 }
 
 // PanicError is the cause of a tool_execution error raised by a panic.
