@@ -41,7 +41,7 @@ type StreamResponse struct {
 	usage    Usage
 	answered string
 	current  string // the model of the attempt under way
-	resuming bool // the last message is a partial answer to continue
+	resuming bool   // the last message is a partial answer to continue
 	err      error
 	done     bool
 	started  bool

@@ -2,7 +2,7 @@ package scenario
 
 import (
 	"context"
-		"strings"
+	"strings"
 
 	"github.com/llmhost/llmhost/internal/faultserver"
 	"github.com/llmhost/llmhost/llm"
