@@ -190,7 +190,7 @@ func (s Server) newProvider(cfg llm.Config) (*Provider, error) {
 	}
 	if key == "" && !s.KeyOptional {
 		return nil, &llm.Error{Kind: llm.KindMissingAPIKey, Provider: s.Name,
-			Message: s.KeyEnv + " is not set; export it, or pass a key with --api-key / llm.WithEndpoint"}
+			Message: s.KeyEnv + " is not set: export it, or pass a key with llm.WithEndpoint"}
 	}
 
 	client := cfg.HTTPClient
