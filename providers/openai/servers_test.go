@@ -148,7 +148,7 @@ func TestMissingKeyThroughTheEngine(t *testing.T) {
 	t.Setenv("OPENROUTER_API_KEY", "")
 	_, err := llm.Call(t.Context(), "openrouter/openai/gpt-4o", []llm.Message{llm.User("Hi")}, llm.WithCooldowns(llm.NewCooldowns()))
 	e := wantError(t, err, llm.KindMissingAPIKey, 0,
-		"OPENROUTER_API_KEY is not set; export it, or pass a key with --api-key / llm.WithEndpoint")
+		"OPENROUTER_API_KEY is not set: export it, or pass a key with llm.WithEndpoint")
 	var mk *llm.MissingAPIKeyError
 	if !errors.As(err, &mk) || len(e.Attempts) != 0 || e.Model != "openrouter/openai/gpt-4o" {
 		t.Errorf("error %v: want a MissingAPIKeyError for openrouter/openai/gpt-4o, not retried", err)
