@@ -2,9 +2,7 @@ package anthropic
 
 import (
 	"encoding/json"
-	"net/http"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -119,26 +117,6 @@ func TestCapabilities(t *testing.T) {
 	} {
 		if d := cmp.Diff(want, Capabilities(model)); d != "" {
 			t.Errorf("%s (-want +got):\n%s", model, d)
-		}
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2025, 12, 18, 23, 29, 16, 0, time.UTC)
-	for _, tt := range []struct {
-		h    http.Header
-		want time.Duration
-	}{
-		{http.Header{}, 0},
-		{http.Header{"Retry-After": {"7"}}, 7 * time.Second},
-		{http.Header{"Retry-After": {"0.5"}}, 500 * time.Millisecond},
-		{http.Header{"Retry-After-Ms": {"1500"}, "Retry-After": {"2"}}, 1500 * time.Millisecond},
-		{http.Header{"Retry-After": {"Thu, 18 Dec 2025 23:29:46 GMT"}}, 30 * time.Second},
-		{http.Header{"Retry-After": {"Thu, 18 Dec 2025 23:29:00 GMT"}}, 0},
-		{http.Header{"Retry-After": {"soon"}}, 0},
-	} {
-		if got := retryAfter(tt.h, now); got != tt.want {
-			t.Errorf("retryAfter(%v) = %v, want %v", tt.h, got, tt.want)
 		}
 	}
 }

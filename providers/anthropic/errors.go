@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -91,54 +90,9 @@ func (p *Provider) apiError(apiErr *anthropic.Error) *llm.Error {
 		e.Kind, e.Status = llm.KindServer, 0
 		return e
 	}
-	e.Kind = kindOfStatus(status)
+	e.Kind = llm.KindForStatus(status)
 	if apiErr.Response != nil {
-		e.RetryAfter = retryAfter(apiErr.Response.Header, time.Now())
+		e.RetryAfter = llm.RetryAfter(apiErr.Response.Header, time.Now())
 	}
 	return e
-}
-
-// kindOfStatus maps HTTP statuses to kinds, as the provider contract
-// lists them; 529 is Anthropic's "overloaded".
-func kindOfStatus(status int) llm.Kind {
-	switch {
-	case status == http.StatusUnauthorized:
-		return llm.KindAuthentication
-	case status == http.StatusForbidden:
-		return llm.KindPermission
-	case status == http.StatusNotFound:
-		return llm.KindNotFound
-	case status == http.StatusTooManyRequests:
-		return llm.KindRateLimit
-	case status >= 500:
-		return llm.KindServer
-	case status >= 400:
-		return llm.KindBadRequest // 400, 409, 413, 422 ...
-	}
-	return llm.KindResponseValidation
-}
-
-// retryAfter reads how long the server asked to wait: retry-after-ms (the
-// precise form Anthropic sends), else Retry-After as seconds or as an HTTP
-// date. Zero when the server did not say.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := strings.TrimSpace(h.Get("retry-after"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s > 0 {
-			return time.Duration(s * float64(time.Second))
-		}
-		return 0
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }

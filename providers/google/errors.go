@@ -59,7 +59,7 @@ func (p *Provider) apiError(apiErr genai.APIError, status int, header http.Heade
 	}
 	e.Status = status
 	e.Kind = kindOf(status, apiErr)
-	e.RetryAfter = retryAfter(header, time.Now())
+	e.RetryAfter = llm.RetryAfter(header, time.Now())
 	if e.RetryAfter == 0 {
 		e.RetryAfter = retryDelay(apiErr.Details)
 	}
@@ -69,23 +69,10 @@ func (p *Provider) apiError(apiErr genai.APIError, status int, header http.Heade
 // kindOf maps an error status. Google answers an invalid API key with 400
 // INVALID_ARGUMENT, not 401; the ErrorInfo detail says API_KEY_INVALID.
 func kindOf(status int, apiErr genai.APIError) llm.Kind {
-	switch {
-	case status == http.StatusBadRequest && invalidKey(apiErr):
+	if status == http.StatusBadRequest && invalidKey(apiErr) {
 		return llm.KindAuthentication
-	case status == http.StatusUnauthorized:
-		return llm.KindAuthentication
-	case status == http.StatusForbidden:
-		return llm.KindPermission
-	case status == http.StatusNotFound:
-		return llm.KindNotFound
-	case status == http.StatusTooManyRequests:
-		return llm.KindRateLimit
-	case status >= 500:
-		return llm.KindServer
-	case status >= 400:
-		return llm.KindBadRequest
 	}
-	return llm.KindResponseValidation
+	return llm.KindForStatus(status)
 }
 
 // invalidKey reports whether a 400 is about the API key: by the ErrorInfo
@@ -114,33 +101,6 @@ func retryDelay(details []map[string]any) time.Duration {
 		if err == nil && secs > 0 {
 			return time.Duration(secs * float64(time.Second))
 		}
-	}
-	return 0
-}
-
-// retryAfter reads the Retry-After header (seconds or an HTTP date), or
-// retry-after-ms, which proxies in front of Gemini send. Zero when absent.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if h == nil {
-		return 0
-	}
-	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := strings.TrimSpace(h.Get("retry-after"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s > 0 {
-			return time.Duration(s * float64(time.Second))
-		}
-		return 0
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
 	}
 	return 0
 }

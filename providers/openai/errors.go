@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -73,7 +71,7 @@ func (p *Provider) statusError(status int, h http.Header, message string, code a
 		Kind:       kindOf(status, code),
 		Provider:   p.name,
 		Status:     status,
-		RetryAfter: retryAfter(h, time.Now()),
+		RetryAfter: llm.RetryAfter(h, time.Now()),
 		Message:    or(message, http.StatusText(status)),
 		Err:        err,
 	}
@@ -81,72 +79,11 @@ func (p *Provider) statusError(status int, h http.Header, message string, code a
 
 // kindOf maps an HTTP status, and OpenAI's error code, to a kind.
 func kindOf(status int, code any) llm.Kind {
-	switch {
-	case status == http.StatusBadRequest && code == "model_not_found":
+	if status == http.StatusBadRequest && code == "model_not_found" {
 		// OpenAI answers some unknown models with a 400 rather than a 404.
 		return llm.KindNotFound
-	case status == http.StatusBadRequest, status == http.StatusConflict, status == http.StatusUnprocessableEntity:
-		return llm.KindBadRequest
-	case status == http.StatusUnauthorized:
-		return llm.KindAuthentication
-	case status == http.StatusForbidden:
-		return llm.KindPermission
-	case status == http.StatusNotFound:
-		return llm.KindNotFound
-	case status == http.StatusRequestTimeout:
-		return llm.KindTimeout
-	case status == http.StatusTooManyRequests:
-		return llm.KindRateLimit
-	case status >= 500:
-		return llm.KindServer
-	case status >= 400:
-		return llm.KindBadRequest
 	}
-	// A 1xx or 3xx that the HTTP client did not resolve is no answer at all.
-	return llm.KindResponseValidation
-}
-
-// maxRetryAfter bounds what a server can ask for, so that an absurd value
-// cannot overflow a time.Duration. The engine caps the wait far lower.
-const maxRetryAfter = 24 * time.Hour
-
-// retryAfter reads how long the server asked the client to wait:
-// retry-after-ms (milliseconds, OpenAI's precise form) wins over
-// Retry-After, which is either seconds or an HTTP date. It returns 0 when
-// neither is present or usable.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if h == nil {
-		return 0
-	}
-	if ms, ok := positive(h.Get("retry-after-ms")); ok {
-		return clampDuration(ms * float64(time.Millisecond))
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, ok := positive(v); ok {
-		return clampDuration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now), maxRetryAfter)
-	}
-	return 0
-}
-
-func positive(s string) (float64, bool) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
-		return 0, false
-	}
-	return f, true
-}
-
-func clampDuration(ns float64) time.Duration {
-	if ns >= float64(maxRetryAfter) {
-		return maxRetryAfter
-	}
-	return time.Duration(ns)
+	return llm.KindForStatus(status)
 }
 
 // maxBodyMessage bounds how much of a non-JSON error body becomes the
