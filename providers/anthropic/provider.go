@@ -2,8 +2,6 @@ package anthropic
 
 import (
 	"context"
-	"net/http"
-	"os"
 	"strings"
 
 	"github.com/anthropics/anthropic-sdk-go"
@@ -39,10 +37,6 @@ func init() {
 	}))
 }
 
-// defaultHTTPClient is shared by every Provider opened without a client of
-// its own, so that connections are pooled across calls.
-var defaultHTTPClient = &http.Client{}
-
 // Provider speaks Anthropic's Messages API. It is safe for concurrent use.
 type Provider struct {
 	name   string // the registered name errors carry, "anthropic" by default
@@ -59,29 +53,11 @@ var (
 // A missing key is an *llm.Error of kind missing_api_key naming the
 // variable to set.
 func New(cfg llm.Config) (*Provider, error) {
-	name := cfg.Provider
-	if name == "" {
-		name = Name
+	cfg, err := cfg.Resolve(llm.Defaults{Provider: Name, BaseURL: DefaultBaseURL, BaseURLEnv: EnvBaseURL, KeyEnv: EnvAPIKey})
+	if err != nil {
+		return nil, err
 	}
-	key := cfg.APIKey
-	if key == "" {
-		key = os.Getenv(EnvAPIKey)
-	}
-	if key == "" {
-		return nil, &llm.Error{Kind: llm.KindMissingAPIKey, Provider: name,
-			Message: EnvAPIKey + " is not set: export it, or pass a key with llm.WithEndpoint"}
-	}
-	base := cfg.BaseURL
-	if base == "" {
-		base = os.Getenv(EnvBaseURL)
-	}
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient
-	}
+	name, key, base, hc := cfg.Provider, cfg.APIKey, cfg.BaseURL, cfg.HTTPClient
 	client := anthropic.NewClient(
 		// Only what llmhost was given: no profiles, auth tokens or custom
 		// headers picked up from the environment behind the caller's back.

@@ -3,8 +3,6 @@ package google
 import (
 	"context"
 	"iter"
-	"net/http"
-	"os"
 	"strings"
 
 	"google.golang.org/genai"
@@ -33,10 +31,6 @@ func init() {
 	}))
 }
 
-// defaultHTTPClient is shared by every Provider opened without a client of
-// its own, so that connections are pooled across calls.
-var defaultHTTPClient = &http.Client{}
-
 // Provider speaks the Gemini API. It is safe for concurrent use.
 type Provider struct {
 	name   string // the registered name errors carry, "google" by default
@@ -53,31 +47,13 @@ var (
 // missing key is an *llm.Error of kind missing_api_key naming the variable
 // to set.
 func New(cfg llm.Config) (*Provider, error) {
-	name := cfg.Provider
-	if name == "" {
-		name = Name
+	cfg, err := cfg.Resolve(llm.Defaults{Provider: Name, BaseURL: DefaultBaseURL, BaseURLEnv: EnvBaseURL, KeyEnv: EnvAPIKey})
+	if err != nil {
+		return nil, err
 	}
-	key := cfg.APIKey
-	if key == "" {
-		key = os.Getenv(EnvAPIKey)
-	}
-	if key == "" {
-		return nil, &llm.Error{Kind: llm.KindMissingAPIKey, Provider: name,
-			Message: EnvAPIKey + " is not set: export it, or pass a key with llm.WithEndpoint"}
-	}
-	base := cfg.BaseURL
-	if base == "" {
-		base = os.Getenv(EnvBaseURL)
-	}
-	if base == "" {
-		base = DefaultBaseURL
-	}
+	name, key, base, hc := cfg.Provider, cfg.APIKey, cfg.BaseURL, cfg.HTTPClient
 	if !strings.HasSuffix(base, "/") {
 		base += "/" // the SDK joins paths onto it
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = defaultHTTPClient
 	}
 	client, err := genai.NewClient(context.Background(), &genai.ClientConfig{
 		APIKey: key,

@@ -2,9 +2,6 @@ package openai
 
 import (
 	"fmt"
-	"net/http"
-	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -129,11 +126,6 @@ func envName(name, suffix string) string {
 	return upper + "_" + suffix
 }
 
-// defaultClient serves every Provider opened without an HTTP client. It has
-// no overall timeout: a stream may rightly last minutes, and the engine
-// bounds attempts itself (llm.RetryPolicy.AttemptTimeout).
-var defaultClient = &http.Client{}
-
 // New opens the server named by cfg.Provider ("" means "openai") with the
 // settings of cfg, as the engine does for each call. Empty fields are filled
 // from the environment, then from the server's defaults:
@@ -170,37 +162,15 @@ func (s Server) open(cfg llm.Config) (llm.Provider, error) {
 }
 
 func (s Server) newProvider(cfg llm.Config) (*Provider, error) {
-	// from names where the base URL came from, for the error that says it
-	// is wrong.
-	baseURL, from := strings.TrimSpace(cfg.BaseURL), "the base URL"
-	if baseURL == "" {
-		baseURL, from = strings.TrimSpace(os.Getenv(s.BaseURLEnv)), s.BaseURLEnv
-	}
-	if baseURL == "" {
-		baseURL, from = s.BaseURL, "the default base URL"
-	}
-	if u, err := url.Parse(baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &llm.Error{Kind: llm.KindBadRequest, Provider: s.Name,
-			Message: fmt.Sprintf("%s %q is not an http(s) URL such as %s", from, baseURL, s.BaseURL)}
-	}
-
-	key := cfg.APIKey
-	if key == "" {
-		key = strings.TrimSpace(os.Getenv(s.KeyEnv))
-	}
-	if key == "" && !s.KeyOptional {
-		return nil, &llm.Error{Kind: llm.KindMissingAPIKey, Provider: s.Name,
-			Message: s.KeyEnv + " is not set: export it, or pass a key with llm.WithEndpoint"}
-	}
-
-	client := cfg.HTTPClient
-	if client == nil {
-		client = defaultClient
+	cfg.Provider = s.Name
+	cfg, err := cfg.Resolve(llm.Defaults{Provider: s.Name, BaseURL: s.BaseURL, BaseURLEnv: s.BaseURLEnv, KeyEnv: s.KeyEnv, KeyOptional: s.KeyOptional})
+	if err != nil {
+		return nil, err
 	}
 	// go-openai sends "Authorization: Bearer <key>" only for a non-empty
 	// key, which is what a keyless local server wants.
-	conf := goopenai.DefaultConfig(key)
-	conf.BaseURL = strings.TrimRight(baseURL, "/")
-	conf.HTTPClient = recorder{client: client}
+	conf := goopenai.DefaultConfig(cfg.APIKey)
+	conf.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	conf.HTTPClient = recorder{client: cfg.HTTPClient}
 	return &Provider{name: s.Name, server: s, baseURL: conf.BaseURL, client: goopenai.NewClientWithConfig(conf)}, nil
 }
