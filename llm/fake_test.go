@@ -129,6 +129,10 @@ type fakeReader struct {
 var errStall = &Error{Kind: "stall"}
 
 func (r *fakeReader) Next() (Chunk, error) {
+	// Like a real body, reading fails once the request's context is done.
+	if err := r.ctx.Err(); err != nil {
+		return Chunk{}, TransportError("fake", "", err)
+	}
 	if len(r.chunks) > 0 {
 		c := r.chunks[0]
 		r.chunks = r.chunks[1:]

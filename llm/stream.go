@@ -169,8 +169,11 @@ func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chun
 	// indexes are the format tool's.
 	formatCalls := map[int]bool{}
 	for {
+		// The clock runs only while waiting for the provider, never while
+		// the reader handles a chunk: a slow reader is not a stall.
 		idle.reset()
 		c, err := r.Next()
+		idle.stop()
 		if err == io.EOF {
 			sr.finish(t)
 			return nil

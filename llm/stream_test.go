@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -213,5 +214,22 @@ func TestAdjacentThoughtsKeepTheirSignatures(t *testing.T) {
 	want := Assistant(Thought{Text: "first", Signature: "s1"}, Thought{Text: "second", Signature: "s2"}, Thought{Redacted: "opaque"}, Text("answer"))
 	if diff := cmp.Diff(want, a.message(false)); diff != "" {
 		t.Errorf("message (-want +got):\n%s", diff)
+	}
+}
+
+func TestSlowReaderIsNotAStall(t *testing.T) {
+	p, opts := newFake(t)
+	p.script("m", step{chunks: chunks("a", "b", "c")})
+	sr, _ := Stream(context.Background(), "fake/m", hi, append(opts, WithRetry(RetryPolicy{AttemptTimeout: 5 * time.Millisecond}))...)
+	var got strings.Builder
+	for s, err := range sr.TextStream() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.WriteString(s)
+		time.Sleep(20 * time.Millisecond) // the reader is slower than the attempt timeout
+	}
+	if got.String() != "abc" || len(sr.Attempts()) != 0 {
+		t.Errorf("got %q after %v", got.String(), sr.Attempts())
 	}
 }
