@@ -56,16 +56,9 @@ func newExtismDriver(ctx context.Context, wasm []byte, cache wazero.CompilationC
 			MaxVarBytes:          1 << 20,
 		},
 	}
-	if len(cfg.paths) > 0 {
-		m.AllowedPaths = map[string]string{}
-		for _, p := range cfg.paths {
-			key := p.HostPath
-			if !p.Writable {
-				key = "ro:" + key
-			}
-			m.AllowedPaths[key] = p.GuestPath
-		}
-	}
+	// No AllowedPaths: the SDK would mount them with wazero's own directory
+	// mount, which does not keep the guest inside (see mount.go). The
+	// granted directories come with the module configuration instead.
 	cp, err := extism.NewCompiledPlugin(ctx, m, extism.PluginConfig{RuntimeConfig: rc, EnableWasi: wasi}, nil)
 	if err != nil {
 		return nil, err
@@ -80,9 +73,8 @@ func (d *extismDriver) newInstance(ctx context.Context) (instance, *Error) {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.toolTO)
 	defer cancel()
 	p, err := d.cp.Instance(in.mems.withAllocator(ctx), extism.PluginInstanceConfig{
-		// The SDK mounts AllowedPaths itself; everything else is the
-		// common sandbox.
-		ModuleConfig: d.cfg.moduleConfig(in.stderr, false),
+		// The common sandbox, granted directories included.
+		ModuleConfig: d.cfg.moduleConfig(in.stderr),
 	})
 	if err != nil {
 		e := failure(ctx, err, in.mems.hit(), in.stderr, d.limit, d.cfg.toolTO)

@@ -79,6 +79,7 @@ func TestExtismTimeout(t *testing.T) {
 	p := load(t, extismGuest(t), host.WithToolTimeout(100*time.Millisecond))
 	_, err := p.Call(context.Background(), "loop", nil)
 	wantError(t, err, host.ReasonTimeout)
+	refused(t, "time", "Extism guest loops forever (timeout 100ms)", err)
 	out, err := p.Call(context.Background(), "echo", []byte("still here"))
 	if err != nil || string(out) != "still here" {
 		t.Errorf("echo after timeout = %q, %v", out, err)
@@ -100,12 +101,15 @@ func TestExtismOversizeIsNotSilent(t *testing.T) {
 	}
 	_, err = p.Call(ctx, "repeat", []byte("12000000"))
 	wantError(t, err, host.ReasonMemoryLimit, "8MiB memory limit")
+	refused(t, "memory", "Extism guest builds a 12 MB output in 8 MiB of memory (the SDK alone would return empty output, no error)", err)
 
 	// An input that fits the cap but not the kernel's memory.
 	_, err = p.Call(ctx, "echo", make([]byte, 7<<20+1000))
 	wantError(t, err, host.ReasonMemoryLimit)
+	refused(t, "input", "Extism input of 7 MiB that fits the input cap but not the kernel's 8 MiB memory", err)
 	_, err = p.Call(ctx, "echo", make([]byte, 9<<20))
 	wantError(t, err, host.ReasonInputTooLarge, "8MiB memory limit")
+	refused(t, "input", "Extism input of 9 MiB, larger than the memory limit", err)
 
 	out, err = p.Call(ctx, "echo", []byte("fine"))
 	if err != nil || string(out) != "fine" {
@@ -117,6 +121,7 @@ func TestExtismOutputCap(t *testing.T) {
 	p := load(t, extismGuest(t), host.WithMaxOutput(1000))
 	_, err := p.Call(context.Background(), "repeat", []byte("1001"))
 	wantError(t, err, host.ReasonOutputTooLarge, "over the 1000B output cap")
+	refused(t, "output", "Extism guest returns 1,001 bytes (output cap 1,000 B)", err)
 }
 
 func TestExtismGuestError(t *testing.T) {

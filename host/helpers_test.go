@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +16,18 @@ import (
 	"github.com/llmhost/llmhost/internal/wasmtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(wasmtest.Main(m)) }
+func TestMain(m *testing.M) {
+	code := wasmtest.Main(m)
+	// The sandbox table is whole only when every test ran, and true only
+	// when every test passed.
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" {
+		if err := recordEscapes(); err != nil {
+			fmt.Fprintln(os.Stderr, "recording the sandbox table:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // Test guests, built once per test binary.
 func nativeGuest(t testing.TB) string { return wasmtest.BuildGo(t, "host/testdata/guests/native") }

@@ -84,6 +84,9 @@ func load(ctx context.Context, wasm []byte, cfg *config, source string) (_ *Plug
 			p.Close(context.WithoutCancel(ctx))
 		}
 	}()
+	if err := cfg.openGrants(); err != nil {
+		return nil, fmt.Errorf("load plugin: allowed path: %w", err)
+	}
 
 	rt := wazero.NewRuntimeWithConfig(ctx, runtimeConfig(cache))
 	compiled, err := rt.CompileModule(ctx, wasm)

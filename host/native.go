@@ -56,7 +56,7 @@ func (d *nativeDriver) newInstance(ctx context.Context) (instance, *Error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.toolTO)
 	defer cancel()
-	mod, err := d.rt.InstantiateModule(in.mems.withAllocator(ctx), d.compiled, d.cfg.moduleConfig(in.stderr, true))
+	mod, err := d.rt.InstantiateModule(in.mems.withAllocator(ctx), d.compiled, d.cfg.moduleConfig(in.stderr))
 	if err != nil {
 		e := failure(ctx, err, in.mems.hit(), in.stderr, d.limit, d.cfg.toolTO)
 		e.Function = "instantiate"

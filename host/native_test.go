@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,7 @@ func TestGoPanicInToolIsAToolError(t *testing.T) {
 	if e.Message != "panic: deliberate panic" {
 		t.Errorf("message %q, want the panic value", e.Message)
 	}
+	refused(t, "traps", "Go tool panics (the guest SDK recovers it; the instance is kept)", err)
 	if !strings.Contains(e.Stderr, "deliberate panic") || !strings.Contains(e.Stderr, "goroutine") {
 		t.Errorf("stderr %q lacks the panic and its stack", e.Stderr)
 	}
@@ -70,10 +72,13 @@ func TestLoopForeverIsStoppedAtTheTimeout(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("errors.Is(%v, context.DeadlineExceeded) = false", e)
 	}
+	refused(t, "time", "Go tool loops forever (tool timeout 200ms)", err)
 	// The host serves the next call, from a fresh instance.
-	if got := mustTool(t, p, "get", `{}`); got != `""` {
+	got := mustTool(t, p, "get", `{}`)
+	if got != `""` {
 		t.Errorf("get after timeout = %s, want a fresh instance's empty state", got)
 	}
+	outcome(t, "time", "state set before a timeout, read by the next call", "gone: the next call gets a fresh instance, state "+got)
 	if st := p.Stats(); st.Discarded != 1 {
 		t.Errorf("stats %+v: the timed-out instance must be discarded", st)
 	}
@@ -85,6 +90,7 @@ func TestCanceledContext(t *testing.T) {
 	cancel()
 	_, err := p.CallTool(ctx, abi.ToolCall{Name: "loop", Arguments: json.RawMessage(`{}`)})
 	wantError(t, err, host.ReasonCanceled)
+	refused(t, "time", "Go tool loops forever, called with a canceled context", err)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("errors.Is(%v, context.Canceled) = false", err)
 	}
@@ -95,6 +101,7 @@ func TestGrowMemoryIsCapped(t *testing.T) {
 	p := load(t, nativeGuest(t), host.WithMaxMemory(32<<20))
 	_, err := tool(t, p, "grow", `{}`)
 	e := wantError(t, err, host.ReasonMemoryLimit, "32MiB memory limit")
+	refused(t, "memory", "Go tool allocates without end (limit 32 MiB)", err)
 	if !strings.Contains(e.Stderr, "out of memory") {
 		t.Errorf("stderr %.200q lacks Go's out of memory report", e.Stderr)
 	}
@@ -108,6 +115,7 @@ func TestGoStackOverflow(t *testing.T) {
 	p := load(t, nativeGuest(t))
 	_, err := tool(t, p, "recurse", `{}`)
 	e := wantError(t, err, host.ReasonStackOverflow, "stack overflow")
+	refused(t, "stack", "Go tool recurses without end", err)
 	if !strings.Contains(e.Stderr, "goroutine stack exceeds") {
 		t.Errorf("stderr %.200q", e.Stderr)
 	}
@@ -118,6 +126,7 @@ func TestExit(t *testing.T) {
 	p := load(t, nativeGuest(t))
 	_, err := tool(t, p, "exit", `{}`)
 	e := wantError(t, err, host.ReasonExit, "status 3")
+	refused(t, "exit", "Go tool calls os.Exit(3) (WASI proc_exit)", err)
 	if e.ExitCode != 3 {
 		t.Errorf("ExitCode %d", e.ExitCode)
 	}
@@ -131,8 +140,10 @@ func TestOutputAndInputCaps(t *testing.T) {
 	}
 	_, err := tool(t, p, "big", `{"n":2000000}`)
 	wantError(t, err, host.ReasonOutputTooLarge, "over the 1MiB output cap")
+	refused(t, "output", "Go tool returns 2 MB (output cap 1 MiB)", err)
 	_, err = p.Call(context.Background(), "echo", make([]byte, 65<<10))
 	wantError(t, err, host.ReasonInputTooLarge, "65KiB", "64KiB input cap")
+	refused(t, "input", "a 65 KiB input (input cap 64 KiB)", err)
 	mustTool(t, p, "get", `{}`)
 }
 
@@ -143,6 +154,8 @@ func TestStderrIsCapped(t *testing.T) {
 	if !strings.HasPrefix(e.Stderr, strings.Repeat("e", 1000)+"\n[... ") || !strings.Contains(e.Stderr, "dropped") {
 		t.Errorf("stderr = %.1100q", e.Stderr)
 	}
+	outcome(t, "output", "Go tool writes 5,000 bytes to stderr (stderr cap 1,000 B)",
+		fmt.Sprintf("kept %d bytes on the error, the rest noted: %q", strings.Index(e.Stderr, "\n"), e.Stderr[strings.Index(e.Stderr, "\n")+1:]))
 	// Each call starts with empty stderr.
 	_, err = tool(t, p, "fail", `{}`)
 	if e := wantError(t, err, host.ReasonGuestError); e.Stderr != "" {
@@ -165,8 +178,10 @@ func TestRawEcho(t *testing.T) {
 	}
 	_, err := p.Call(ctx, "nope", nil)
 	wantError(t, err, host.ReasonMissingExport, `no function "nope"`, "echo")
+	refused(t, "exports", "call a function the module does not export", err)
 	_, err = p.Call(ctx, "_initialize", nil)
 	wantError(t, err, host.ReasonMissingExport, "(i32, i32) -> i64")
+	refused(t, "exports", "call an export without the ABI's signature (_initialize)", err)
 }
 
 func TestParseAndDecide(t *testing.T) {
@@ -202,8 +217,10 @@ func TestParserAndRetryTimeouts(t *testing.T) {
 	p := load(t, nativeGuest(t), host.WithParserTimeout(100*time.Millisecond), host.WithRetryTimeout(150*time.Millisecond))
 	_, err := p.Parse(context.Background(), abi.ParseRequest{Text: "x", Format: "spin"})
 	wantError(t, err, host.ReasonTimeout, "100ms timeout")
+	refused(t, "time", "parser loops forever (parser timeout 100ms)", err)
 	_, err = p.Decide(context.Background(), abi.DecideRequest{Attempt: 1, Model: "loop/model", Error: abi.CallError{Kind: "server", Message: "x"}})
 	wantError(t, err, host.ReasonTimeout, "150ms timeout")
+	refused(t, "time", "retry strategy loops forever (decide timeout 150ms)", err)
 	if _, err := tool(t, p, "get", `{}`); err != nil {
 		t.Errorf("tool after parser timeout: %v", err)
 	}

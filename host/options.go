@@ -35,6 +35,7 @@ type config struct {
 	env       map[string]string
 	hosts     []string
 	paths     []mount
+	grants    []grant // paths, opened by Load (see mount.go)
 	maxIdle   int
 	maxLive   int
 }
@@ -145,12 +146,16 @@ func WithAllowedHosts(hosts ...string) Option {
 }
 
 // WithAllowedPath grants read-only access to the host directory hostPath,
-// which the guest sees as guestPath.
+// which the guest sees as guestPath. The guest reaches nothing outside it:
+// not through "..", and not through a symbolic link in it that leads
+// elsewhere (links that stay inside work).
 func WithAllowedPath(hostPath, guestPath string) Option {
 	return func(c *config) { c.paths = append(c.paths, mount{HostPath: hostPath, GuestPath: guestPath}) }
 }
 
-// WithWritablePath grants read-write access to hostPath, seen as guestPath.
+// WithWritablePath grants read-write access to hostPath, seen as guestPath,
+// confined like WithAllowedPath: the guest cannot make a link out of it
+// either.
 func WithWritablePath(hostPath, guestPath string) Option {
 	return func(c *config) {
 		c.paths = append(c.paths, mount{HostPath: hostPath, GuestPath: guestPath, Writable: true})

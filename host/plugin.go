@@ -231,6 +231,7 @@ func (p *Plugin) Close(ctx context.Context) error {
 		if p.ownCache && p.cache != nil {
 			p.cache.Close(ctx)
 		}
+		p.cfg.closeGrants()
 	})
 	return err
 }

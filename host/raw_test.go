@@ -20,6 +20,7 @@ func TestTrap(t *testing.T) {
 	p := loadBytes(t, w.Native("trap", w.Unreachable))
 	_, err := tool(t, p, "run", `{}`)
 	wantError(t, err, host.ReasonTrap, "wasm error: unreachable")
+	refused(t, "traps", "hand-written guest executes `unreachable`", err)
 	// The instance that trapped was discarded; the next call gets a new one.
 	_, err = tool(t, p, "run", `{}`)
 	wantError(t, err, host.ReasonTrap)
@@ -34,6 +35,7 @@ func TestOutOfBoundsTrap(t *testing.T) {
 	p := loadBytes(t, w.Native("oob", body))
 	_, err := tool(t, p, "run", `{}`)
 	wantError(t, err, host.ReasonTrap, "out of bounds memory access")
+	refused(t, "memory", "hand-written guest loads from 1 GiB, outside its 64 KiB memory", err)
 }
 
 func TestStackOverflow(t *testing.T) {
@@ -43,6 +45,7 @@ func TestStackOverflow(t *testing.T) {
 		w.Func{Body: w.Call(w.NativeHelperIndex)}))
 	_, err := tool(t, p, "run", `{}`)
 	wantError(t, err, host.ReasonStackOverflow, "stack overflow")
+	refused(t, "stack", "hand-written guest recurses without end", err)
 }
 
 func TestGrowMemoryRaw(t *testing.T) {
@@ -55,6 +58,7 @@ func TestGrowMemoryRaw(t *testing.T) {
 	p := loadBytes(t, w.Native("grow", body), host.WithMaxMemory(4<<20))
 	_, err := tool(t, p, "run", `{}`)
 	wantError(t, err, host.ReasonMemoryLimit, "4MiB memory limit")
+	refused(t, "memory", "hand-written guest runs memory.grow until refused, then traps (limit 4 MiB)", err)
 }
 
 func TestLoopRaw(t *testing.T) {
@@ -62,6 +66,7 @@ func TestLoopRaw(t *testing.T) {
 	p := loadBytes(t, w.Native("loop", body), host.WithToolTimeout(100*time.Millisecond))
 	_, err := tool(t, p, "run", `{}`)
 	wantError(t, err, host.ReasonTimeout)
+	refused(t, "time", "hand-written guest loops with no call inside the loop (timeout 100ms)", err)
 }
 
 func TestHugeOutputClaim(t *testing.T) {
@@ -70,11 +75,13 @@ func TestHugeOutputClaim(t *testing.T) {
 	p := loadBytes(t, w.Native("liar", body))
 	_, err := tool(t, p, "run", `{}`)
 	wantError(t, err, host.ReasonOutputTooLarge, "1GiB", "8MiB output cap")
+	refused(t, "output", "reply claims 1 GiB at address 0 of a 64 KiB memory", err)
 
 	// With a cap that allows it, the lie itself is caught.
 	p = loadBytes(t, w.Native("liar", body), host.WithMaxOutput(2<<30))
 	_, err = tool(t, p, "run", `{}`)
 	wantError(t, err, host.ReasonMalformedReply, "outside the plugin's 65536-byte memory")
+	refused(t, "output", "the same claim with a 2 GiB output cap (the host must not read past the memory)", err)
 }
 
 func TestErrorReplyAsPlainText(t *testing.T) {
@@ -173,11 +180,11 @@ func TestLoadErrors(t *testing.T) {
 			{Export: abi.ExportMarker},
 			{Export: abi.ExportAlloc, Params: []byte{w.I32}, Results: []byte{w.I32}, Body: w.I32Const(0)}}}.Encode()), nil,
 			[]string{"exports llmhost_abi_v1 but no describe"}},
-		{"foreign import", write("import.wasm", w.Module{
+		{"foreign import: env.launch_missiles", write("import.wasm", w.Module{
 			Imports: []w.Import{{Module: "env", Name: "launch_missiles"}},
 			Funcs:   []w.Func{{Export: "run"}}}.Encode()), nil,
 			[]string{"imports env.launch_missiles, which llmhost does not provide"}},
-		{"memory over limit", write("bigmem.wasm", w.Module{MemoryMin: 100, Funcs: []w.Func{{Export: "run"}}}.Encode()),
+		{"memory over limit: 6400 KiB at start, 1 MiB limit", write("bigmem.wasm", w.Module{MemoryMin: 100, Funcs: []w.Func{{Export: "run"}}}.Encode()),
 			[]host.Option{host.WithMaxMemory(1 << 20)}, []string{"starts with 6400KiB of memory, over its 1MiB limit"}},
 		{"zero timeout", write("good3.wasm", good), []host.Option{host.WithTimeout(0)}, []string{"timeouts must be positive"}},
 		{"allowed path missing", write("good4.wasm", good), []host.Option{host.WithAllowedPath(filepath.Join(dir, "nope"), "/data")}, []string{"allowed path", "nope"}},
@@ -194,6 +201,12 @@ func TestLoadErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("%s: error %q lacks %q", c.name, err, want)
 			}
+		}
+		if what, ok := strings.CutPrefix(c.name, "foreign import: "); ok {
+			refused(t, "loading", "module imports a host function llmhost does not offer ("+what+")", err)
+		}
+		if what, ok := strings.CutPrefix(c.name, "memory over limit: "); ok {
+			refused(t, "loading", "module declares more initial memory than its limit ("+what+")", err)
 		}
 	}
 }
@@ -261,4 +274,28 @@ func TestReadmeMinimalGuest(t *testing.T) {
 	if got := mustTool(t, p, "answer", `{"question":"everything"}`); got != "42" {
 		t.Errorf("answer = %s", got)
 	}
+}
+
+// TestAllocatorLies: the guest's allocator decides where the host writes
+// the input. One that points outside the guest's memory must not make the
+// host write there; one that has nothing to give fails the call.
+func TestAllocatorLies(t *testing.T) {
+	d := `{"abi":"llmhost/1","name":"liar","tools":[{"name":"run","parameters":{"type":"object"}}]}`
+	guest := func(alloc int32) []byte {
+		return w.Module{MemoryMin: 1,
+			Funcs: []w.Func{
+				{Export: abi.ExportMarker},
+				{Export: abi.ExportAlloc, Params: []byte{w.I32}, Results: []byte{w.I32}, Body: w.I32Const(alloc)},
+				{Export: abi.ExportDescribe, Params: []byte{w.I32, w.I32}, Results: []byte{w.I64}, Body: w.I64Const(int64(abi.Pack(256, uint32(len(d)), false)))},
+				{Export: abi.ExportCall, Params: []byte{w.I32, w.I32}, Results: []byte{w.I64}, Body: w.I64Const(0)},
+			},
+			Data: []w.Data{{Offset: 256, Bytes: []byte(d)}},
+		}.Encode()
+	}
+	_, err := tool(t, loadBytes(t, guest(0x7fff0000)), "run", `{}`)
+	wantError(t, err, host.ReasonMalformedReply, "outside its 65536-byte memory")
+	refused(t, "memory", "the guest's allocator hands the host a region at 2 GiB, outside its memory, to write the input to", err)
+	_, err = tool(t, loadBytes(t, guest(0)), "run", `{}`)
+	wantError(t, err, host.ReasonMemoryLimit, "could not allocate")
+	refused(t, "memory", "the guest's allocator has no room for the input (returns 0)", err)
 }

@@ -111,7 +111,7 @@ func (c *capture) String() string {
 // environment, no files, stdin empty and stdout discarded unless granted;
 // stderr captured; real clocks and randomness, because guests need them
 // (backoff jitter, timestamps) and they grant no access to anything.
-func (c *config) moduleConfig(stderr *capture, withFS bool) wazero.ModuleConfig {
+func (c *config) moduleConfig(stderr *capture) wazero.ModuleConfig {
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions(). // _initialize is called by the host, under a timeout
@@ -128,16 +128,8 @@ func (c *config) moduleConfig(stderr *capture, withFS bool) wazero.ModuleConfig 
 	for _, k := range keys {
 		mc = mc.WithEnv(k, c.env[k])
 	}
-	if withFS && len(c.paths) > 0 {
-		fs := wazero.NewFSConfig()
-		for _, m := range c.paths {
-			if m.Writable {
-				fs = fs.WithDirMount(m.HostPath, m.GuestPath)
-			} else {
-				fs = fs.WithReadOnlyDirMount(m.HostPath, m.GuestPath)
-			}
-		}
-		mc = mc.WithFSConfig(fs)
+	if len(c.grants) > 0 {
+		mc = mc.WithFSConfig(c.fsConfig())
 	}
 	return mc
 }

@@ -30,11 +30,27 @@ func ExtractJSON(text string) (json.RawMessage, error) {
 			firstErr = syntaxError(b)
 		}
 	}
+	// Each bracket is scanned on its own until that has cost twice the
+	// answer's length, which an answer with its JSON in prose never
+	// reaches; then the ends of all brackets are computed at once (see
+	// closingBrackets), so that no answer costs more than linear time.
+	var ends []int32
+	scanned := 0
 	for i := 0; i < len(text); i++ {
 		if text[i] != '{' && text[i] != '[' {
 			continue
 		}
-		end := balancedEnd(text, i)
+		var end int
+		if ends == nil && scanned <= 2*len(text) {
+			var steps int
+			end, steps = balancedEnd(text, i)
+			scanned += steps
+		} else {
+			if ends == nil {
+				ends = closingBrackets(text)
+			}
+			end = int(ends[i])
+		}
 		if end < 0 {
 			if firstErr == nil {
 				firstErr = syntaxError(text[i:])
@@ -89,8 +105,8 @@ func fencedBlocks(text string) []string {
 }
 
 // balancedEnd returns the index of the bracket that closes the one at
-// start, honouring strings and escapes, or -1.
-func balancedEnd(s string, start int) int {
+// start, honouring strings and escapes, or -1; and how many bytes it read.
+func balancedEnd(s string, start int) (end, steps int) {
 	var stack []byte
 	inString, escaped := false, false
 	for i := start; i < len(s); i++ {
@@ -113,17 +129,90 @@ func balancedEnd(s string, start int) int {
 			stack = append(stack, c)
 		case '}', ']':
 			if len(stack) == 0 {
-				return -1
+				return -1, i - start + 1
 			}
 			open := stack[len(stack)-1]
 			if (open == '{') != (c == '}') {
-				return -1
+				return -1, i - start + 1
 			}
 			stack = stack[:len(stack)-1]
 			if len(stack) == 0 {
-				return i
+				return i, i - start + 1
 			}
 		}
 	}
-	return -1
+	return -1, len(s) - start
+}
+
+// closingBrackets returns, for each '{' and '[' of s, the index of the
+// bracket that closes it, or -1 where none does: what a scan from that
+// bracket alone finds, keeping track of strings and escapes, and stopping
+// at the end of s or at the first closing bracket of the wrong kind while
+// it is open. Other positions hold -1.
+//
+// Scanning from every bracket costs n²/2 steps on an answer full of
+// brackets that do not close (64 KiB of "{" took seconds, 256 KiB
+// minutes), so here the scans are not run but computed together, in passes
+// from the right, in linear time. What makes it possible: a scan that has
+// just read a bracket is outside any string, whatever came before, so all
+// scans agree on what follows a bracket: the first bracket outside strings
+// after q, next[q+1] below. For an opening bracket q, the scan from q
+// closes it at the first closing bracket at its own depth: starting from
+// next[q+1], an opening bracket x on the way is stepped over, to
+// next[ends[x]+1], if it closes, and if it does not, neither does q.
+//
+// Positions are int32: half the memory of int, and answers are far from
+// 2 GiB.
+func closingBrackets(s string) []int32 {
+	n := len(s)
+	// next[p]: the first bracket at or after p met by a scan that is at p
+	// outside a string, or -1. Scans at p inside a string, or just after a
+	// backslash in one, are tracked alongside as inStr and inEsc.
+	next := make([]int32, n+1)
+	next[n] = -1
+	inStr, inEsc := int32(-1), int32(-1)
+	for p := n - 1; p >= 0; p-- {
+		out := next[p+1]
+		switch s[p] {
+		case '{', '[', '}', ']':
+			out = int32(p)
+		case '"':
+			out = inStr
+		}
+		str := inStr
+		switch s[p] {
+		case '"':
+			str = next[p+1]
+		case '\\':
+			str = inEsc
+		}
+		next[p], inStr, inEsc = out, str, inStr
+	}
+
+	ends := make([]int32, n)
+	// upTo[x]: from bracket x, the first closing bracket at x's depth (x
+	// itself when it closes one), or -1 if the scan fails first.
+	upTo := make([]int32, n)
+	for q := n - 1; q >= 0; q-- {
+		ends[q] = -1
+		switch s[q] {
+		case '}', ']':
+			upTo[q] = int32(q)
+		case '{', '[':
+			c := int32(-1)
+			if x := next[q+1]; x >= 0 {
+				c = upTo[x]
+			}
+			if c >= 0 && (s[q] == '{') == (s[c] == '}') {
+				ends[q] = c
+				upTo[q] = -1
+				if after := next[c+1]; after >= 0 {
+					upTo[q] = upTo[after]
+				}
+			} else {
+				upTo[q] = -1
+			}
+		}
+	}
+	return ends
 }

@@ -255,6 +255,41 @@ func TestMalformedResponse(t *testing.T) {
 	}
 }
 
+// TestUnexpectedShape: JSON of a shape Gemini never sends, such as
+// "candidates" as an object, makes the genai SDK's converters panic (found
+// by FuzzStream, whose crasher stays in its corpus). It must come out as
+// response_validation, on a call, at the start of a stream, and after a
+// stream delivered text, never as a panic of the caller.
+func TestUnexpectedShape(t *testing.T) {
+	const bad = `{"candidates":{}}`
+	cases := []struct {
+		name, kind string
+		body       func(replay.Interaction) string
+		text       string
+	}{
+		{"sync", "sync", func(replay.Interaction) string { return bad }, ""},
+		{"stream, first event", "stream", func(replay.Interaction) string { return "data: " + bad + "\r\n\r\n" }, ""},
+		{"stream, after text", "stream", func(it replay.Interaction) string {
+			return it.Events()[0] + "data: " + bad + "\r\n\r\n"
+		}, firstChunkText},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := failing(t, c.kind, func(it *replay.Interaction) { it.Response.Body = c.body(*it) })
+			resp, err := s.call(context.Background(), question)
+			e := asError(t, err)
+			if e.Kind != llm.KindResponseValidation || !strings.Contains(e.Message, "interface conversion") {
+				t.Errorf("error = %v, want response_validation saying what the SDK choked on", e)
+			}
+			if c.kind == "stream" {
+				if got := resp.Messages[len(resp.Messages)-1]; c.text != "" && got.Text() != c.text {
+					t.Errorf("kept %q, want the text that arrived, %q", got.Text(), c.text)
+				}
+			}
+		})
+	}
+}
+
 func TestConnectionDropped(t *testing.T) {
 	for _, kind := range []string{"sync", "stream"} {
 		t.Run(kind, func(t *testing.T) {

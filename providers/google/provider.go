@@ -2,6 +2,7 @@ package google
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"strings"
 
@@ -77,7 +78,11 @@ func (p *Provider) Complete(ctx context.Context, req *llm.Request) (*llm.Complet
 		return nil, err
 	}
 	ctx, ex := observe(ctx)
-	resp, err := p.client.Models.GenerateContent(ctx, req.Model, contents, config)
+	var resp *genai.GenerateContentResponse
+	err = guard(func() (err error) {
+		resp, err = p.client.Models.GenerateContent(ctx, req.Model, contents, config)
+		return err
+	})
 	if err != nil {
 		return nil, p.error(err, ex)
 	}
@@ -95,8 +100,8 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.ChunkReade
 	}
 	ctx, ex := observe(ctx)
 	next, stop := iter.Pull2(p.client.Models.GenerateContentStream(ctx, req.Model, contents, config))
-	r := &chunkReader{p: p, ex: ex, next: next, stop: stop}
-	first, err, ok := next()
+	r := &chunkReader{p: p, ex: ex, next: guardNext(next), stop: stop}
+	first, err, ok := r.next()
 	switch {
 	case err != nil:
 		stop()
@@ -107,4 +112,34 @@ func (p *Provider) Stream(ctx context.Context, req *llm.Request) (llm.ChunkReade
 		r.ended = true
 	}
 	return r, nil
+}
+
+// guard runs f, a call into the genai SDK, and returns a panic in it as an
+// error. The SDK converts responses with unchecked type assertions
+// (candidates.([]any), ...), so a body or stream event whose JSON has an
+// unexpected shape, such as {"candidates":{}}, makes it panic: that is a
+// response the provider cannot read, which p.error reports as
+// response_validation, not a reason to bring down the program.
+func guard(f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("the genai SDK failed on it: %v", v)
+		}
+	}()
+	return f()
+}
+
+// guardNext wraps a stream's next (from iter.Pull2, which passes on a panic
+// of the SDK's iterator to its caller) so that a panic ends the stream with
+// an error instead. The iterator is finished after a panic: later calls
+// return ok false, and stop does nothing.
+func guardNext(next func() (*genai.GenerateContentResponse, error, bool)) func() (*genai.GenerateContentResponse, error, bool) {
+	return func() (resp *genai.GenerateContentResponse, err error, ok bool) {
+		err = guard(func() error {
+			var e error
+			resp, e, ok = next()
+			return e
+		})
+		return resp, err, ok
+	}
 }

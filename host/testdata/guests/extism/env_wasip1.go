@@ -2,7 +2,10 @@
 
 package main
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"os"
+)
 
 // Imports of the Extism kernel, as the SDK's extism:host/env module
 // declares them (see extism/go-sdk's host.go). Offsets are into the
@@ -149,6 +152,16 @@ func httpGet() int32 {
 		return 0
 	}
 	output(load(off))
+	return 0
+}
+
+//go:wasmexport read_file
+func readFile() int32 {
+	b, err := os.ReadFile(string(input()))
+	if err != nil {
+		return fail(err.Error())
+	}
+	output(b)
 	return 0
 }
 

@@ -20,6 +20,11 @@ type pathArgs struct {
 	Path string `json:"path"`
 }
 
+type linkArgs struct {
+	Target string `json:"target"`
+	Path   string `json:"path"`
+}
+
 type nameArgs struct {
 	Name string `json:"name"`
 }
@@ -112,6 +117,12 @@ func init() {
 	})
 	pdk.Tool("write_file", "Writes a file.", func(a pathArgs) (bool, error) {
 		return true, os.WriteFile(a.Path, []byte("written by the guest"), 0o644)
+	})
+	pdk.Tool("openat", "Opens a path relative to the first preopened directory, as raw WASI does, and reads it.", func(a pathArgs) (string, error) {
+		return readAt(a.Path)
+	})
+	pdk.Tool("symlink", "Creates a symbolic link.", func(a linkArgs) (bool, error) {
+		return true, os.Symlink(a.Target, a.Path)
 	})
 	pdk.Tool("getenv", "Reads an environment variable.", func(a nameArgs) (string, error) { return os.Getenv(a.Name), nil })
 	pdk.Tool("environ", "Lists the environment.", func(empty) ([]string, error) { return os.Environ(), nil })
