@@ -19,13 +19,19 @@ const EnvFixtures = "LLMHOST_FIXTURES"
 // holds the repository: they are a sibling of the module root, not inside it.
 const fixturesRel = "shared/fixtures/recorded"
 
+// copyRel is the repository's own copy of the recordings, relative to the
+// module root, so that a clone tests the same on a machine without ../shared.
+// TestCopyMatchesShared keeps it identical to the shared original.
+const copyRel = "internal/replay/testdata/recorded"
+
 // Dir returns the directory holding the recorded fixtures.
 //
 // It honours $LLMHOST_FIXTURES first. Otherwise it walks up from the working
 // directory (a package directory under `go test`) and takes the first
 // ancestor A for which A/shared/fixtures/recorded exists; for a repository at
 // /work/main that is /work/shared/fixtures/recorded, i.e.
-// ../shared/fixtures/recorded relative to the module root.
+// ../shared/fixtures/recorded relative to the module root. Failing that, it
+// takes the repository's own copy, internal/replay/testdata/recorded.
 //
 // When nothing is found the error names every place it looked, so a test
 // that calls t.Fatal(err) says what to fix.
@@ -41,17 +47,19 @@ func Dir() (string, error) {
 		return "", fmt.Errorf("replay: locating fixtures: %w", err)
 	}
 	var tried []string
-	for dir := wd; ; {
-		candidate := filepath.Join(dir, filepath.FromSlash(fixturesRel))
-		if isDir(candidate) {
-			return candidate, nil
+	for _, rel := range []string{fixturesRel, copyRel} {
+		for dir := wd; ; {
+			candidate := filepath.Join(dir, filepath.FromSlash(rel))
+			if isDir(candidate) {
+				return candidate, nil
+			}
+			tried = append(tried, candidate)
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
 		}
-		tried = append(tried, candidate)
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
 	}
 	return "", fmt.Errorf("replay: recorded fixtures not found; set $%s or place them at ../%s relative to the module root; looked in:\n\t%s",
 		EnvFixtures, fixturesRel, strings.Join(tried, "\n\t"))
