@@ -7,7 +7,14 @@ import (
 
 // accumulator builds an assistant message from stream chunks.
 type accumulator struct {
-	parts         []Part
+	parts []Part
+	// tail holds the text of the last part while deltas extend it, when
+	// that part is a Text or a Thought (tailOpen): adding each delta to a
+	// string would copy the whole text so far on every chunk, quadratic in
+	// the answer's length. The part's own field is filled in when another
+	// part follows it, or in the copy message returns.
+	tail          strings.Builder
+	tailOpen      bool
 	args          map[int]*strings.Builder // tool-call arguments by parts index
 	calls         map[int]int              // delta index -> parts index
 	usage         Usage
@@ -26,23 +33,23 @@ func (a *accumulator) add(c Chunk) {
 			return
 		}
 		a.hasText = true
-		if n := len(a.parts); n > 0 {
-			if t, ok := a.parts[n-1].(Text); ok {
-				a.parts[n-1] = t + Text(c.Text)
+		if n := len(a.parts); n > 0 && a.tailOpen {
+			if _, ok := a.parts[n-1].(Text); ok {
+				a.tail.WriteString(c.Text)
 				return
 			}
 		}
-		a.parts = append(a.parts, Text(c.Text))
+		a.push(Text(""), c.Text)
 	case ChunkThought:
-		if n := len(a.parts); n > 0 && !c.NewBlock {
+		if n := len(a.parts); n > 0 && a.tailOpen && !c.NewBlock {
 			if t, ok := a.parts[n-1].(Thought); ok && t.Redacted == "" && c.Redacted == "" {
-				t.Text += c.Text
+				a.tail.WriteString(c.Text)
 				t.Signature += c.Signature
 				a.parts[n-1] = t
 				return
 			}
 		}
-		a.parts = append(a.parts, Thought{Text: c.Text, Signature: c.Signature, Redacted: c.Redacted})
+		a.push(Thought{Signature: c.Signature, Redacted: c.Redacted}, c.Text)
 	case ChunkToolCall:
 		d := c.ToolCall
 		if a.calls == nil {
@@ -50,6 +57,7 @@ func (a *accumulator) add(c Chunk) {
 		}
 		i, ok := a.calls[d.Index]
 		if !ok {
+			a.closeTail()
 			i = len(a.parts)
 			a.calls[d.Index] = i
 			a.args[i] = &strings.Builder{}
@@ -77,6 +85,9 @@ func (a *accumulator) add(c Chunk) {
 func (a *accumulator) message(partial bool) Message {
 	m := Message{Role: RoleAssistant}
 	for i, p := range a.parts {
+		if a.tailOpen && i == len(a.parts)-1 {
+			p = withText(p, a.tail.String())
+		}
 		switch p := p.(type) {
 		case ToolCall:
 			if partial {
@@ -98,4 +109,39 @@ func (a *accumulator) message(partial bool) Message {
 		}
 	}
 	return m
+}
+
+// push starts a new part, p, whose text (a Text's, or a Thought's) is text
+// and grows in tail from now on.
+func (a *accumulator) push(p Part, text string) {
+	a.closeTail()
+	a.parts = append(a.parts, p)
+	a.tail.WriteString(text)
+	a.tailOpen = true
+}
+
+// closeTail stores the text tail holds into its part, before another part
+// follows it.
+func (a *accumulator) closeTail() {
+	if !a.tailOpen {
+		return
+	}
+	n := len(a.parts)
+	a.parts[n-1] = withText(a.parts[n-1], a.tail.String())
+	// A new Builder, not Reset: the string just stored shares the old
+	// one's memory (String does not copy).
+	a.tail = strings.Builder{}
+	a.tailOpen = false
+}
+
+// withText returns p, a Text or a Thought, with its text replaced.
+func withText(p Part, text string) Part {
+	switch p := p.(type) {
+	case Text:
+		return Text(text)
+	case Thought:
+		p.Text = text
+		return p
+	}
+	return p
 }

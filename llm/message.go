@@ -69,6 +69,11 @@ func Assistant(parts ...Part) Message { return Message{Role: RoleAssistant, Cont
 
 // Text returns the message's text parts joined, without thoughts.
 func (m Message) Text() string {
+	if len(m.Content) == 1 {
+		// The usual answer, one text part: itself, not a copy.
+		t, _ := m.Content[0].(Text)
+		return string(t)
+	}
 	var b strings.Builder
 	for _, p := range m.Content {
 		if t, ok := p.(Text); ok {

@@ -35,6 +35,10 @@ type Response struct {
 // Text returns the answer's text, without thoughts. After a resumed stream
 // it is the partial text followed by the continuation.
 func (r *Response) Text() string {
+	if answer := r.Messages[r.answer:]; len(answer) == 1 && answer[0].Role == RoleAssistant {
+		// The usual case, one assistant message: its text, not a copy.
+		return answer[0].Text()
+	}
 	var b strings.Builder
 	for _, m := range r.Messages[r.answer:] {
 		if m.Role == RoleAssistant {

@@ -37,7 +37,11 @@ type chunkReader struct {
 	stream *goopenai.ChatCompletionStream
 	x      *exchange
 
-	pending  []llm.Chunk
+	pending []llm.Chunk
+	// buf is pending's backing array, reused for every event: the chunks
+	// it held were handed out by value, so it is free once pending is
+	// empty, and an event costs no allocation of its own.
+	buf      []llm.Chunk
 	names    map[int]string // tool-call names by index
 	refused  bool           // a refusal delta arrived
 	finished bool           // a finish_reason arrived
@@ -72,7 +76,7 @@ func (r *chunkReader) Next() (llm.Chunk, error) {
 
 // chunks converts one event. Only the first choice counts, as in Complete.
 func (r *chunkReader) chunks(ev goopenai.ChatCompletionStreamResponse) []llm.Chunk {
-	var out []llm.Chunk
+	out := r.buf[:0]
 	add := func(c llm.Chunk) {
 		c.ProviderModel = ev.Model
 		out = append(out, c)
@@ -119,6 +123,7 @@ func (r *chunkReader) chunks(ev goopenai.ChatCompletionStreamResponse) []llm.Chu
 	if ev.Usage != nil {
 		add(llm.Chunk{Kind: llm.ChunkUsage, Usage: usage(ev.Usage)})
 	}
+	r.buf = out
 	return out
 }
 
