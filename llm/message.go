@@ -83,6 +83,21 @@ func (m Message) Text() string {
 	return b.String()
 }
 
+// SystemText joins the text of every system message with blank lines, for
+// providers that take one system prompt beside the conversation rather
+// than system messages within it.
+func SystemText(msgs []Message) string {
+	var parts []string
+	for _, m := range msgs {
+		if m.Role == RoleSystem {
+			if t := m.Text(); t != "" {
+				parts = append(parts, t)
+			}
+		}
+	}
+	return strings.Join(parts, "\n\n")
+}
+
 // ToolCalls returns the message's tool calls, in order.
 func (m Message) ToolCalls() []ToolCall {
 	var calls []ToolCall

@@ -43,7 +43,7 @@ func (p *Provider) encode(req *llm.Request) (anthropic.MessageNewParams, []optio
 	// Params.Seed has no Anthropic counterpart; it is documented as applying
 	// "where the provider supports it", so it is left out.
 
-	if sys := systemPrompt(req.Messages); sys != "" {
+	if sys := llm.SystemText(req.Messages); sys != "" {
 		params.System = []anthropic.TextBlockParam{{Text: sys, CacheControl: ephemeral}}
 	}
 	msgs, err := p.encodeMessages(req.Messages)
@@ -76,20 +76,6 @@ func (p *Provider) encode(req *llm.Request) (anthropic.MessageNewParams, []optio
 	// FormatJSON needs nothing: Anthropic has no JSON mode, and the engine
 	// has already put the schema in the system prompt.
 	return params, opts, nil
-}
-
-// systemPrompt joins the text of every system message: Anthropic takes one
-// system prompt, beside the messages rather than among them.
-func systemPrompt(msgs []llm.Message) string {
-	var parts []string
-	for _, m := range msgs {
-		if m.Role == llm.RoleSystem {
-			if t := m.Text(); t != "" {
-				parts = append(parts, t)
-			}
-		}
-	}
-	return strings.Join(parts, "\n\n")
 }
 
 // encodeMessages turns the conversation into Anthropic's alternating user

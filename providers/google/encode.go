@@ -35,7 +35,7 @@ func (p *Provider) encode(req *llm.Request) ([]*genai.Content, *genai.GenerateCo
 	if len(req.Params.Stop) > 0 {
 		config.StopSequences = req.Params.Stop
 	}
-	if sys := systemPrompt(req.Messages); sys != "" {
+	if sys := llm.SystemText(req.Messages); sys != "" {
 		config.SystemInstruction = &genai.Content{Role: genai.RoleUser, Parts: []*genai.Part{{Text: sys}}}
 	}
 
@@ -71,20 +71,6 @@ func (p *Provider) encode(req *llm.Request) ([]*genai.Content, *genai.GenerateCo
 		return nil, nil, err
 	}
 	return contents, config, nil
-}
-
-// systemPrompt joins the text of every system message: Gemini takes one
-// systemInstruction, beside the contents.
-func systemPrompt(msgs []llm.Message) string {
-	var parts []string
-	for _, m := range msgs {
-		if m.Role == llm.RoleSystem {
-			if t := m.Text(); t != "" {
-				parts = append(parts, t)
-			}
-		}
-	}
-	return strings.Join(parts, "\n\n")
 }
 
 // encodeContents turns the conversation into Gemini contents: the user's

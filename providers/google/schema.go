@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"google.golang.org/genai"
+
+	"github.com/llmhost/llmhost/providers/internal/orderedjson"
 )
 
 // Gemini takes schemas in two forms: its own dialect (genai.Schema: an
@@ -37,11 +39,11 @@ func parametersSchema(raw json.RawMessage) (*genai.Schema, any, error) {
 // be, the JSON Schema to send instead. An error means raw is not a JSON
 // object at all.
 func convertSchema(raw json.RawMessage, ordering bool) (*genai.Schema, any, error) {
-	v, err := decodeOrdered(raw)
+	v, err := orderedjson.Decode(raw)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the schema is not JSON: %w", err)
 	}
-	root, ok := v.(*object)
+	root, ok := v.(*orderedjson.Object)
 	if !ok {
 		return nil, nil, errors.New("the schema is not a JSON object")
 	}
@@ -58,7 +60,7 @@ func convertSchema(raw json.RawMessage, ordering bool) (*genai.Schema, any, erro
 
 // converter turns JSON Schema into Gemini's dialect, inlining $refs.
 type converter struct {
-	root     *object
+	root     *orderedjson.Object
 	ordering bool
 	inlining map[string]bool // $refs being inlined, to stop at recursion
 }
@@ -68,13 +70,13 @@ var geminiTypes = map[string]genai.Type{
 	"boolean": genai.TypeBoolean, "array": genai.TypeArray, "object": genai.TypeObject, "null": genai.TypeNULL,
 }
 
-func (c *converter) schema(o *object) (*genai.Schema, error) {
-	if ref, ok := o.vals["$ref"].(string); ok {
+func (c *converter) schema(o *orderedjson.Object) (*genai.Schema, error) {
+	if ref, ok := o.Vals["$ref"].(string); ok {
 		return c.ref(o, ref)
 	}
 	s := &genai.Schema{}
-	for _, k := range o.keys {
-		v := o.vals[k]
+	for _, k := range o.Keys {
+		v := o.Vals[k]
 		var err error
 		switch k {
 		case "type":
@@ -100,7 +102,7 @@ func (c *converter) schema(o *object) (*genai.Schema, error) {
 		case "required":
 			s.Required = stringList(v)
 		case "items":
-			item, ok := v.(*object)
+			item, ok := v.(*orderedjson.Object)
 			if !ok {
 				return nil, fmt.Errorf("tuple items: %w", errUnsupported)
 			}
@@ -115,7 +117,7 @@ func (c *converter) schema(o *object) (*genai.Schema, error) {
 			// Objects in Gemini's dialect are closed, which false says too.
 			// A map (a schema for any key, no fixed properties) has no
 			// counterpart.
-			if extra, ok := v.(*object); ok && len(extra.keys) > 0 && o.vals["properties"] == nil {
+			if extra, ok := v.(*orderedjson.Object); ok && len(extra.Keys) > 0 && o.Vals["properties"] == nil {
 				return nil, fmt.Errorf("additionalProperties: %w", errUnsupported)
 			}
 		case "minimum":
@@ -157,7 +159,7 @@ func (c *converter) schema(o *object) (*genai.Schema, error) {
 
 // ref inlines a local reference ("#/$defs/Author"); the keys beside the
 // $ref (a description, say) apply on top of the definition.
-func (c *converter) ref(o *object, ref string) (*genai.Schema, error) {
+func (c *converter) ref(o *orderedjson.Object, ref string) (*genai.Schema, error) {
 	if c.inlining[ref] {
 		return nil, fmt.Errorf("recursive $ref %s: %w", ref, errUnsupported)
 	}
@@ -165,13 +167,13 @@ func (c *converter) ref(o *object, ref string) (*genai.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	merged := &object{vals: map[string]any{}}
-	for _, k := range target.keys {
-		merged.set(k, target.vals[k])
+	merged := orderedjson.New()
+	for _, k := range target.Keys {
+		merged.Set(k, target.Vals[k])
 	}
-	for _, k := range o.keys {
+	for _, k := range o.Keys {
 		if k != "$ref" {
-			merged.set(k, o.vals[k])
+			merged.Set(k, o.Vals[k])
 		}
 	}
 	c.inlining[ref] = true
@@ -180,7 +182,7 @@ func (c *converter) ref(o *object, ref string) (*genai.Schema, error) {
 }
 
 // resolve follows a JSON pointer within the schema document.
-func (c *converter) resolve(ref string) (*object, error) {
+func (c *converter) resolve(ref string) (*orderedjson.Object, error) {
 	ptr, ok := strings.CutPrefix(ref, "#")
 	if !ok {
 		return nil, fmt.Errorf("$ref %s is not local: %w", ref, errUnsupported)
@@ -191,13 +193,13 @@ func (c *converter) resolve(ref string) (*object, error) {
 			continue
 		}
 		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		o, ok := cur.(*object)
+		o, ok := cur.(*orderedjson.Object)
 		if !ok {
 			return nil, fmt.Errorf("$ref %s does not resolve: %w", ref, errUnsupported)
 		}
-		cur = o.vals[tok]
+		cur = o.Vals[tok]
 	}
-	o, ok := cur.(*object)
+	o, ok := cur.(*orderedjson.Object)
 	if !ok {
 		return nil, fmt.Errorf("$ref %s does not resolve to a schema: %w", ref, errUnsupported)
 	}
@@ -244,13 +246,13 @@ func (c *converter) setEnum(s *genai.Schema, v any) error {
 }
 
 func (c *converter) setProperties(s *genai.Schema, v any) error {
-	props, ok := v.(*object)
+	props, ok := v.(*orderedjson.Object)
 	if !ok {
 		return nil
 	}
-	s.Properties = make(map[string]*genai.Schema, len(props.keys))
-	for _, name := range props.keys {
-		p, ok := props.vals[name].(*object)
+	s.Properties = make(map[string]*genai.Schema, len(props.Keys))
+	for _, name := range props.Keys {
+		p, ok := props.Vals[name].(*orderedjson.Object)
 		if !ok {
 			return fmt.Errorf("property %s: %w", name, errUnsupported)
 		}
@@ -260,8 +262,8 @@ func (c *converter) setProperties(s *genai.Schema, v any) error {
 		}
 		s.Properties[name] = ps
 	}
-	if c.ordering && len(props.keys) > 1 {
-		s.PropertyOrdering = append([]string(nil), props.keys...)
+	if c.ordering && len(props.Keys) > 1 {
+		s.PropertyOrdering = append([]string(nil), props.Keys...)
 	}
 	return nil
 }
@@ -270,14 +272,14 @@ func (c *converter) setProperties(s *genai.Schema, v any) error {
 // alternatives as anyOf.
 func (c *converter) setAnyOf(s *genai.Schema, v any) error {
 	alts, _ := v.([]any)
-	var kept []*object
+	var kept []*orderedjson.Object
 	nullable := false
 	for _, a := range alts {
-		o, ok := a.(*object)
+		o, ok := a.(*orderedjson.Object)
 		if !ok {
 			return fmt.Errorf("anyOf: %w", errUnsupported)
 		}
-		if t, _ := o.vals["type"].(string); t == "null" && len(o.keys) == 1 {
+		if t, _ := o.Vals["type"].(string); t == "null" && len(o.Keys) == 1 {
 			nullable = true
 			continue
 		}
@@ -311,7 +313,7 @@ func (c *converter) setAllOf(s *genai.Schema, v any) error {
 	if len(alts) != 1 {
 		return fmt.Errorf("allOf of %d schemas: %w", len(alts), errUnsupported)
 	}
-	o, ok := alts[0].(*object)
+	o, ok := alts[0].(*orderedjson.Object)
 	if !ok {
 		return fmt.Errorf("allOf: %w", errUnsupported)
 	}
@@ -343,10 +345,10 @@ func mergeInto(s, inner *genai.Schema) {
 // plain turns a decoded value back into ordinary Go values for the SDK.
 func plain(v any) any {
 	switch v := v.(type) {
-	case *object:
-		m := make(map[string]any, len(v.keys))
-		for _, k := range v.keys {
-			m[k] = plain(v.vals[k])
+	case *orderedjson.Object:
+		m := make(map[string]any, len(v.Keys))
+		for _, k := range v.Keys {
+			m[k] = plain(v.Vals[k])
 		}
 		return m
 	case []any:
@@ -393,69 +395,4 @@ func integer(v any) *int64 {
 	}
 	n := int64(*f)
 	return &n
-}
-
-// object is a decoded JSON object that remembers the order of its keys,
-// which encoding/json's maps forget and propertyOrdering needs.
-type object struct {
-	keys []string
-	vals map[string]any
-}
-
-func (o *object) set(k string, v any) {
-	if _, ok := o.vals[k]; !ok {
-		o.keys = append(o.keys, k)
-	}
-	o.vals[k] = v
-}
-
-// decodeOrdered decodes JSON into *object, []any, string, json.Number,
-// bool and nil.
-func decodeOrdered(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, errors.New("trailing data after the schema")
-	}
-	return v, nil
-}
-
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch tok {
-	case json.Delim('{'):
-		o := &object{vals: map[string]any{}}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			o.set(kt.(string), v)
-		}
-		_, err := dec.Token() // '}'
-		return o, err
-	case json.Delim('['):
-		var arr []any
-		for dec.More() {
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
-		}
-		_, err := dec.Token() // ']'
-		return arr, err
-	}
-	return tok, nil
 }

@@ -1,12 +1,11 @@
 package openai
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
+
+	"github.com/llmhost/llmhost/providers/internal/orderedjson"
 )
 
 // strictSchema adapts a JSON Schema to OpenAI's strict mode, which refuses a
@@ -29,7 +28,7 @@ import (
 // on a map: in strict mode the model writes its answer's keys in the order
 // of the schema.
 func strictSchema(schema []byte) ([]byte, error) {
-	doc, err := decodeOrdered(schema)
+	doc, err := orderedjson.Decode(schema)
 	if err != nil {
 		return nil, fmt.Errorf("the schema is not valid JSON: %w", err)
 	}
@@ -38,25 +37,25 @@ func strictSchema(schema []byte) ([]byte, error) {
 
 // strictify adapts the schema v and every schema below it.
 func strictify(v any) any {
-	obj, ok := v.(object)
+	obj, ok := v.(*orderedjson.Object)
 	if !ok {
 		return v
 	}
-	for i, m := range obj {
-		obj[i].val = strictifyKeyword(m.key, m.val)
+	for _, k := range obj.Keys {
+		obj.Vals[k] = strictifyKeyword(k, obj.Vals[k])
 	}
-	if !obj.isObjectType() {
+	if !isObjectType(obj) {
 		return obj
 	}
-	if _, has := obj.get("additionalProperties"); !has {
-		obj = append(obj, member{"additionalProperties", false})
+	if _, has := obj.Get("additionalProperties"); !has {
+		obj.Set("additionalProperties", false)
 	}
-	if props, ok := obj.lookup("properties").(object); ok {
-		names := make([]any, len(props))
-		for i, p := range props {
-			names[i] = p.key
+	if props, ok := obj.Vals["properties"].(*orderedjson.Object); ok {
+		names := make([]any, len(props.Keys))
+		for i, k := range props.Keys {
+			names[i] = k
 		}
-		obj = obj.set("required", names)
+		obj.Set("required", names)
 	}
 	return obj
 }
@@ -77,9 +76,9 @@ func strictifyKeyword(key string, v any) any {
 		}
 		return v
 	case "properties", "$defs", "definitions", "patternProperties", "dependentSchemas":
-		if named, ok := v.(object); ok {
-			for i := range named {
-				named[i].val = strictify(named[i].val)
+		if named, ok := v.(*orderedjson.Object); ok {
+			for _, k := range named.Keys {
+				named.Vals[k] = strictify(named.Vals[k])
 			}
 		}
 		return v
@@ -87,121 +86,14 @@ func strictifyKeyword(key string, v any) any {
 	return v
 }
 
-// object is a JSON object that remembers the order of its keys.
-type object []member
-
-type member struct {
-	key string
-	val any
-}
-
-func (o object) get(key string) (any, bool) {
-	for _, m := range o {
-		if m.key == key {
-			return m.val, true
-		}
-	}
-	return nil, false
-}
-
-func (o object) lookup(key string) any {
-	v, _ := o.get(key)
-	return v
-}
-
-// set replaces the value of key, or appends it.
-func (o object) set(key string, v any) object {
-	for i, m := range o {
-		if m.key == key {
-			o[i].val = v
-			return o
-		}
-	}
-	return append(o, member{key, v})
-}
-
 // isObjectType reports whether the schema describes objects: "type" is
 // "object", or a list of types that holds it.
-func (o object) isObjectType() bool {
-	switch t := o.lookup("type").(type) {
+func isObjectType(o *orderedjson.Object) bool {
+	switch t := o.Vals["type"].(type) {
 	case string:
 		return t == "object"
 	case []any:
 		return slices.Contains(t, any("object"))
 	}
 	return false
-}
-
-func (o object) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range o {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, err := json.Marshal(m.key)
-		if err != nil {
-			return nil, err
-		}
-		v, err := json.Marshal(m.val)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-// decodeOrdered decodes one JSON document, objects as object so that their
-// key order survives, numbers as json.Number so that they survive exactly.
-func decodeOrdered(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("unexpected data after the top-level value")
-	}
-	return v, nil
-}
-
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch tok {
-	case json.Delim('{'):
-		obj := object{}
-		for dec.More() {
-			k, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			obj = append(obj, member{k.(string), v})
-		}
-		_, err := dec.Token() // '}'
-		return obj, err
-	case json.Delim('['):
-		arr := []any{}
-		for dec.More() {
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
-		}
-		_, err := dec.Token() // ']'
-		return arr, err
-	}
-	return tok, nil
 }
