@@ -24,7 +24,7 @@ func TestRetryFollowsRetryAfter(t *testing.T) {
 	if resp.Text() != "hello" {
 		t.Errorf("text = %q", resp.Text())
 	}
-	if diff := cmp.Diff([]time.Duration{7 * time.Second}, clockOf(opts).slept()); diff != "" {
+	if diff := cmp.Diff([]time.Duration{7 * time.Second}, clockOf(opts).Sleeps()); diff != "" {
 		t.Errorf("delays (-want +got):\n%s", diff)
 	}
 	if len(resp.Attempts) != 1 || resp.Attempts[0].Error.Kind != KindRateLimit || resp.Attempts[0].Model != "fake/m" {
@@ -39,7 +39,7 @@ func TestRetryAfterIsCappedAtMaxDelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]time.Duration{5 * time.Second}, clockOf(opts).slept()); diff != "" {
+	if diff := cmp.Diff([]time.Duration{5 * time.Second}, clockOf(opts).Sleeps()); diff != "" {
 		t.Errorf("delays (-want +got):\n%s", diff)
 	}
 }
@@ -52,7 +52,7 @@ func TestBackoffIsExponential(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}
-	if diff := cmp.Diff(want, clockOf(opts).slept()); diff != "" {
+	if diff := cmp.Diff(want, clockOf(opts).Sleeps()); diff != "" {
 		t.Errorf("delays (-want +got):\n%s", diff)
 	}
 }
@@ -78,8 +78,8 @@ func TestAuthenticationIsNotRetried(t *testing.T) {
 	if n := len(p.sent()); n != 1 {
 		t.Errorf("requests = %d, want 1", n)
 	}
-	if len(clockOf(opts).slept()) != 0 {
-		t.Errorf("slept %v", clockOf(opts).slept())
+	if len(clockOf(opts).Sleeps()) != 0 {
+		t.Errorf("slept %v", clockOf(opts).Sleeps())
 	}
 	var ae *AuthenticationError
 	if !errors.As(err, &ae) || ae.Status != 401 {
@@ -136,7 +136,7 @@ func TestFallbackHasItsOwnBudgetAndNoDelay(t *testing.T) {
 		t.Errorf("attempts = %v", resp.Attempts)
 	}
 	// One backoff on a, none for the switch, one backoff on b.
-	if diff := cmp.Diff([]time.Duration{500 * time.Millisecond, 500 * time.Millisecond}, clockOf(opts).slept()); diff != "" {
+	if diff := cmp.Diff([]time.Duration{500 * time.Millisecond, 500 * time.Millisecond}, clockOf(opts).Sleeps()); diff != "" {
 		t.Errorf("delays (-want +got):\n%s", diff)
 	}
 }

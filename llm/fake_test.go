@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"github.com/llmhost/llmhost/internal/clocktest"
 	"io"
 	"sync"
 	"testing"
@@ -55,7 +56,7 @@ func newFake(t *testing.T) (*fakeProvider, []Option) {
 		delete(fakes, t.Name())
 		fakesMu.Unlock()
 	})
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clocktest.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	return p, []Option{WithEndpoint("fake", Endpoint{BaseURL: t.Name()}), WithClock(clock), WithCooldowns(NewCooldowns())}
 }
 
@@ -150,36 +151,9 @@ func (r *fakeReader) Next() (Chunk, error) {
 
 func (r *fakeReader) Close() error { return nil }
 
-// fakeClock records the delays the engine asks for and returns at once.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
-
-func (c *fakeClock) slept() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
-
-func clockOf(opts []Option) *fakeClock {
+func clockOf(opts []Option) *clocktest.Clock {
 	s := newSettings(opts)
-	return s.clock.(*fakeClock)
+	return s.clock.(*clocktest.Clock)
 }
 
 func text(s string) step {

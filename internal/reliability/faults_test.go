@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/llmhost/llmhost/internal/clocktest"
 	"net"
 	"slices"
 	"strings"
@@ -206,7 +207,7 @@ func observe(t *testing.T, c faultCase, stream, fallback bool) outcome {
 	}
 	s.Script("backup", healthy)
 
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := clocktest.At(time.Unix(1_700_000_000, 0))
 	var mu sync.Mutex
 	tries := map[string]int{}
 	opts := []llm.Option{
@@ -381,31 +382,4 @@ func closedPort(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return "http://" + addr + "/v1"
-}
-
-// fakeClock records the waits the engine asks for instead of waiting.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	return ctx.Err()
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.sleeps)
 }

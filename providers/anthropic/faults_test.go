@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/llmhost/llmhost/internal/clocktest"
 	"io"
 	"strings"
 	"testing"
@@ -111,7 +112,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	limited.SetError(529, "retry-after-ms", "250")
 	c.Interactions = append([]replay.Interaction{limited}, c.Interactions...)
 	s := serveCassette(t, rec, c)
-	clock := &fakeClock{}
+	clock := &clocktest.Clock{}
 	resp, err := llm.Call(context.Background(), s.model(), question,
 		s.options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(clock))...)
 	if err != nil {
@@ -199,7 +200,7 @@ func TestStreamResumedAfterErrorEvent(t *testing.T) {
 	}
 	c.Interactions = append([]replay.Interaction{broken}, c.Interactions...)
 	s := serveCassette(t, rec, c)
-	clock := &fakeClock{}
+	clock := &clocktest.Clock{}
 	sr, err := llm.Stream(context.Background(), s.model(), question,
 		s.options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(clock))...)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/llmhost/llmhost/internal/clocktest"
 	"io"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func TestRetryInfoHonoured(t *testing.T) {
 	limited.Response.Body = quotaBody
 	c.Interactions = append([]replay.Interaction{limited}, c.Interactions...)
 	s := serveCassette(t, rec, c)
-	clock := &fakeClock{}
+	clock := &clocktest.Clock{}
 	resp, err := llm.Call(context.Background(), s.model(), question,
 		s.options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(clock))...)
 	if err != nil {
@@ -177,7 +178,7 @@ func TestStreamResumedAfterErrorEvent(t *testing.T) {
 	c.Interactions = append([]replay.Interaction{broken}, c.Interactions...)
 	s := serveCassette(t, rec, c)
 	sr, err := llm.Stream(context.Background(), s.model(), question,
-		s.options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(&fakeClock{}))...)
+		s.options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(&clocktest.Clock{}))...)
 	if err != nil {
 		t.Fatal(err)
 	}

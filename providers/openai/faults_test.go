@@ -1,13 +1,12 @@
 package openai_test
 
 import (
-	"context"
 	"fmt"
+	"github.com/llmhost/llmhost/internal/clocktest"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -88,33 +87,6 @@ func TestRateLimitCapturesRetryAfter(t *testing.T) {
 	}
 }
 
-// fakeClock records the waits the engine asks for instead of waiting.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	c.now = c.now.Add(d)
-	return ctx.Err()
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
-
 // TestRetryAfterIsHonoured: a 429 asking for 7s, then the recorded answer.
 // The engine waits exactly what the provider asked, retries, and records
 // the failed attempt, for calls and for streams alike.
@@ -126,7 +98,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 				limited.SetError(429, "Retry-After", "7")
 				c.Interactions = append([]replay.Interaction{limited}, c.Interactions...)
 			})
-			clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+			clock := clocktest.At(time.Unix(1_700_000_000, 0))
 			resp, err := complete(t, t.Context(), kind == "stream", gpt4o, question, r.opts("openai", llm.WithClock(clock))...)
 			if err != nil {
 				t.Fatal(err)
@@ -244,7 +216,7 @@ func TestStreamCutThenResumed(t *testing.T) {
 	whole := r.c.Interactions[1]
 	partial := textOf(t, whole, kept)
 	sr, err := llm.Stream(t.Context(), gpt4o, question, r.opts("openai",
-		llm.WithMaxRetries(1), llm.WithClock(&fakeClock{}))...)
+		llm.WithMaxRetries(1), llm.WithClock(&clocktest.Clock{}))...)
 	if err != nil {
 		t.Fatal(err)
 	}
