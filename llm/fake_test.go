@@ -2,11 +2,13 @@ package llm
 
 import (
 	"context"
-	"github.com/llmhost/llmhost/internal/clocktest"
+
 	"io"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/llmhost/llmhost/internal/clocktest"
 )
 
 // fakeProvider is a scripted Provider: each request takes the next step of

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/llmhost/llmhost/internal/clocktest"
+
 	"net"
 	"slices"
 	"strings"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmhost/llmhost/internal/clocktest"
 	"github.com/llmhost/llmhost/internal/faultserver"
 	"github.com/llmhost/llmhost/internal/reliability"
 	"github.com/llmhost/llmhost/llm"

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/llmhost/llmhost/internal/clocktest"
+
 	"io"
 	"strings"
 	"testing"
@@ -13,6 +13,7 @@ import (
 	sdk "github.com/anthropics/anthropic-sdk-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/llmhost/llmhost/internal/clocktest"
 	"github.com/llmhost/llmhost/internal/replay"
 	"github.com/llmhost/llmhost/llm"
 )

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/llmhost/llmhost/internal/clocktest"
+
 	"io"
 	"strings"
 	"testing"
@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genai"
 
+	"github.com/llmhost/llmhost/internal/clocktest"
 	"github.com/llmhost/llmhost/internal/replay"
 	"github.com/llmhost/llmhost/llm"
 )

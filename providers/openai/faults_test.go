@@ -2,7 +2,7 @@ package openai_test
 
 import (
 	"fmt"
-	"github.com/llmhost/llmhost/internal/clocktest"
+
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/llmhost/llmhost/internal/clocktest"
 	"github.com/llmhost/llmhost/internal/replay"
 	"github.com/llmhost/llmhost/llm"
 )
