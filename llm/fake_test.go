@@ -2,7 +2,6 @@ package llm
 
 import (
 	"context"
-
 	"io"
 	"sync"
 	"testing"

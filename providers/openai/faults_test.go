@@ -2,7 +2,6 @@ package openai_test
 
 import (
 	"fmt"
-
 	"net"
 	"net/http"
 	"net/http/httptest"
