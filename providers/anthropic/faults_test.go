@@ -54,7 +54,7 @@ func failing(t *testing.T, kind string, alter func(*replay.Interaction)) *sessio
 // callErr makes the call of the session's kind and returns its error.
 func callErr(t *testing.T, s *session, opts ...llm.Option) error {
 	t.Helper()
-	_, err := s.call(context.Background(), question, opts...)
+	_, err := s.Call(context.Background(), question, opts...)
 	if err == nil {
 		t.Fatal("the call succeeded; want an error")
 	}
@@ -87,7 +87,7 @@ func TestErrorStatuses(t *testing.T) {
 				s := failing(t, kind, func(it *replay.Interaction) { it.SetError(tt.status, tt.headers...) })
 				err := callErr(t, s)
 				want := tt.want
-				want.Provider, want.Model, want.Status = "anthropic", s.model(), tt.status
+				want.Provider, want.Model, want.Status = "anthropic", s.Model(), tt.status
 				if d := cmp.Diff(&want, asError(t, err), errorOpts); d != "" {
 					t.Errorf("status %d: error (-want +got):\n%s", tt.status, d)
 				}
@@ -95,7 +95,7 @@ func TestErrorStatuses(t *testing.T) {
 				if !errors.As(err, &apiErr) || apiErr.StatusCode != tt.status {
 					t.Errorf("the SDK's error is not the cause: %#v", err)
 				}
-				if n := len(s.srv.Requests()); n != 1 {
+				if n := len(s.Srv.Requests()); n != 1 {
 					t.Errorf("%d requests, want 1: the SDK must not retry", n)
 				}
 			})
@@ -113,8 +113,8 @@ func TestRetryAfterHonoured(t *testing.T) {
 	c.Interactions = append([]replay.Interaction{limited}, c.Interactions...)
 	s := serveCassette(t, rec, c)
 	clock := &clocktest.Clock{}
-	resp, err := llm.Call(context.Background(), s.model(), question,
-		s.options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(clock))...)
+	resp, err := llm.Call(context.Background(), s.Model(), question,
+		s.Options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(clock))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestStreamErrorEvent(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
-			sr, err := llm.Stream(context.Background(), s.model(), question, s.options()...)
+			sr, err := llm.Stream(context.Background(), s.Model(), question, s.Options()...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +172,7 @@ func TestStreamErrorEvent(t *testing.T) {
 			if d := cmp.Diff([]string{"4200 + 42 ="}, texts); d != "" {
 				t.Errorf("text received (-want +got):\n%s", d)
 			}
-			want := &llm.Error{Kind: llm.KindServer, Provider: "anthropic", Model: s.model(), Message: tt.msg}
+			want := &llm.Error{Kind: llm.KindServer, Provider: "anthropic", Model: s.Model(), Message: tt.msg}
 			if d := cmp.Diff(want, asError(t, err), errorOpts); d != "" {
 				t.Errorf("error (-want +got):\n%s", d)
 			}
@@ -201,8 +201,8 @@ func TestStreamResumedAfterErrorEvent(t *testing.T) {
 	c.Interactions = append([]replay.Interaction{broken}, c.Interactions...)
 	s := serveCassette(t, rec, c)
 	clock := &clocktest.Clock{}
-	sr, err := llm.Stream(context.Background(), s.model(), question,
-		s.options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(clock))...)
+	sr, err := llm.Stream(context.Background(), s.Model(), question,
+		s.Options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(clock))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestStreamResumedAfterErrorEvent(t *testing.T) {
 	if got, want := strings.Join(texts, ""), "4200 + 42 =4200 + 42 = 4242"; got != want {
 		t.Errorf("text = %q, want the partial answer then the (recorded) continuation %q", got, want)
 	}
-	reqs := s.srv.Requests()
+	reqs := s.Srv.Requests()
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests, want 2", len(reqs))
 	}
@@ -248,7 +248,7 @@ func TestStreamCut(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
-			sr, err := llm.Stream(context.Background(), s.model(), question, s.options()...)
+			sr, err := llm.Stream(context.Background(), s.Model(), question, s.Options()...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -314,7 +314,7 @@ func TestFinishReasons(t *testing.T) {
 				s := failing(t, kind, func(it *replay.Interaction) {
 					it.Response.Body = strings.Replace(it.Response.Body, `"stop_reason":"end_turn"`, `"stop_reason":"`+tt.stop+`"`, 1)
 				})
-				resp, err := s.call(context.Background(), question)
+				resp, err := s.Call(context.Background(), question)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -340,15 +340,15 @@ func TestMissingAPIKey(t *testing.T) {
 func TestEnvironment(t *testing.T) {
 	s := open(t, callSync)
 	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-from-env")
-	t.Setenv("ANTHROPIC_BASE_URL", s.srv.URL())
-	resp, err := llm.Call(context.Background(), s.model(), question, llm.WithMaxRetries(0), llm.WithCooldowns(llm.NewCooldowns()))
+	t.Setenv("ANTHROPIC_BASE_URL", s.Srv.URL())
+	resp, err := llm.Call(context.Background(), s.Model(), question, llm.WithMaxRetries(0), llm.WithCooldowns(llm.NewCooldowns()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if resp.Text() != "4200 + 42 = 4242" {
 		t.Errorf("Text() = %q", resp.Text())
 	}
-	if k := s.srv.Requests()[0].Header.Get("X-Api-Key"); k != "sk-ant-from-env" {
+	if k := s.Srv.Requests()[0].Header.Get("X-Api-Key"); k != "sk-ant-from-env" {
 		t.Errorf("x-api-key = %q, want the variable's", k)
 	}
 }
@@ -358,12 +358,12 @@ func TestEnvironment(t *testing.T) {
 // both.
 func TestStreamedTextEqualsCall(t *testing.T) {
 	plain := open(t, callSync)
-	resp, err := plain.call(context.Background(), question)
+	resp, err := plain.Call(context.Background(), question)
 	if err != nil {
 		t.Fatal(err)
 	}
 	streamed := open(t, callStream)
-	sr, err := llm.Stream(context.Background(), streamed.model(), question, streamed.options()...)
+	sr, err := llm.Stream(context.Background(), streamed.Model(), question, streamed.Options()...)
 	if err != nil {
 		t.Fatal(err)
 	}

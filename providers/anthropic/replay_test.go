@@ -89,13 +89,13 @@ func checkAnswer(t *testing.T, s *session, resp *llm.Response, i int, formatTool
 // usage is their sum.
 func checkAnswerSince(t *testing.T, s *session, resp *llm.Response, first, i int, formatTool string) {
 	t.Helper()
-	a := recordedAnswer(t, s.c.Interactions[i])
-	if d := cmp.Diff(a.message(s.model(), formatTool), resp.Message(), jsonArgs); d != "" {
+	a := recordedAnswer(t, s.C.Interactions[i])
+	if d := cmp.Diff(a.message(s.Model(), formatTool), resp.Message(), jsonArgs); d != "" {
 		t.Errorf("answer %d differs from the recording (-want +got):\n%s", i, d)
 	}
 	var usage llm.Usage
 	for j := first; j <= i; j++ {
-		u := recordedAnswer(t, s.c.Interactions[j]).Usage
+		u := recordedAnswer(t, s.C.Interactions[j]).Usage
 		usage.InputTokens += u.InputTokens
 		usage.OutputTokens += u.OutputTokens
 		usage.CacheReadTokens += u.CacheReadTokens
@@ -106,7 +106,7 @@ func checkAnswerSince(t *testing.T, s *session, resp *llm.Response, first, i int
 		ProviderModel string
 		Model         string
 	}
-	want := meta{usage, a.finish(), a.Model, s.model()}
+	want := meta{usage, a.finish(), a.Model, s.Model()}
 	got := meta{resp.Usage, resp.FinishReason, resp.ProviderModel, resp.Model}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("answer %d: metadata differs (-want +got):\n%s", i, d)
@@ -125,7 +125,7 @@ var jsonArgs = cmp.Comparer(func(a, b json.RawMessage) bool {
 })
 
 func testCall(t *testing.T, s *session) {
-	resp, err := s.call(context.Background(), []llm.Message{llm.User("What is 4200 + 42?")})
+	resp, err := s.Call(context.Background(), []llm.Message{llm.User("What is 4200 + 42?")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func testCall(t *testing.T, s *session) {
 }
 
 func testCallWithParams(t *testing.T, s *session) {
-	resp, err := s.call(context.Background(), []llm.Message{llm.User("What is 4200 + 42?")},
+	resp, err := s.Call(context.Background(), []llm.Message{llm.User("What is 4200 + 42?")},
 		llm.Temperature(0.7), llm.MaxTokens(500), llm.TopP(0.3), llm.Stop("4242"),
 		// Anthropic has no seed; the provider leaves it out, as Mirascope did.
 		llm.Seed(42))
@@ -177,7 +177,7 @@ func testCallWithTools(t *testing.T, s *session) {
 		llm.System("Use parallel tool calling."),
 		llm.User("Please retrieve the secrets associated with each of these passwords: mellon,radiance"),
 	}
-	resp, err := s.call(ctx, msgs, llm.WithTools(secretTool))
+	resp, err := s.Call(ctx, msgs, llm.WithTools(secretTool))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,31 +193,9 @@ func testCallWithTools(t *testing.T, s *session) {
 	if d := cmp.Diff(want, outs); d != "" {
 		t.Errorf("tool outputs (-want +got):\n%s", d)
 	}
-	resp = s.resume(ctx, resp, llm.Parts(outs)...)
+	resp = s.Resume(ctx, resp, llm.Parts(outs)...)
 	checkAnswer(t, s, resp, 1, "")
 	s.checkSent()
-}
-
-// resume continues resp the way the recording's kind says (streamed or
-// not), failing the test on error.
-func (s *session) resume(ctx context.Context, resp *llm.Response, content ...llm.Part) *llm.Response {
-	s.t.Helper()
-	if s.rec.Kind == "sync" {
-		next, err := resp.Resume(ctx, content...)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		return next
-	}
-	sr, err := resp.ResumeStream(ctx, content...)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	next, err := s.read(sr)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return next
 }
 
 type passphraseArgs struct {
@@ -237,7 +215,7 @@ var passphraseTool = llm.NewTool("passphrase_test_tool", "A tool that must be ca
 
 func testCallWithToolError(t *testing.T, s *session) {
 	ctx := context.Background()
-	resp, err := s.call(ctx, []llm.Message{llm.User("Use the test tool to retrieve the secret phrase. The passphrase is 'portal")},
+	resp, err := s.Call(ctx, []llm.Message{llm.User("Use the test tool to retrieve the secret phrase. The passphrase is 'portal")},
 		llm.WithTools(passphraseTool))
 	if err != nil {
 		t.Fatal(err)
@@ -247,20 +225,20 @@ func testCallWithToolError(t *testing.T, s *session) {
 	if len(outs) != 1 || outs[0].Error == nil {
 		t.Fatalf("outputs %+v, want one failed output", outs)
 	}
-	resp = s.resume(ctx, resp, llm.Parts(outs)...)
+	resp = s.Resume(ctx, resp, llm.Parts(outs)...)
 	checkAnswer(t, s, resp, 1, "")
 	outs = resp.ExecuteTools(ctx)
 	if d := cmp.Diff([]llm.ToolOutput{{ID: resp.ToolCalls()[0].ID, Name: "passphrase_test_tool", Result: "The cake is a lie."}}, outs); d != "" {
 		t.Errorf("second outputs (-want +got):\n%s", d)
 	}
-	resp = s.resume(ctx, resp, llm.Parts(outs)...)
+	resp = s.Resume(ctx, resp, llm.Parts(outs)...)
 	checkAnswer(t, s, resp, 2, "")
 
 	// The failed output goes back as the recorded text (the error's
 	// message, as Mirascope sent it), and llmhost also marks the block
 	// is_error, which Mirascope did not: that flag is checked here, then
 	// taken out of the comparison.
-	for _, got := range s.srv.Requests() {
+	for _, got := range s.Srv.Requests() {
 		for _, m := range got.Body["messages"].([]any) {
 			blocks, _ := m.(map[string]any)["content"].([]any)
 			for _, b := range blocks {
@@ -302,7 +280,7 @@ func testCallWithParseError(t *testing.T, s *session) {
 		return json.RawMessage(`"cake"`), nil
 	})
 	var events []llm.Event
-	resp, err := s.call(context.Background(), []llm.Message{
+	resp, err := s.Call(context.Background(), []llm.Message{
 		llm.System("Respond with a single word: the passphrase."),
 		llm.User("Find out the secret and report back."),
 	}, llm.WithFormat(&llm.Format{Mode: llm.FormatParser, Parser: parser}),
@@ -363,7 +341,7 @@ func testValidationRetry(t *testing.T, s *session) {
 	for run := range 2 {
 		// One call makes both requests: the engine sends the retry message
 		// back, streamed when the answer was.
-		resp, err := s.call(ctx, msgs, llm.WithFormat(f))
+		resp, err := s.Call(ctx, msgs, llm.WithFormat(f))
 		if err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
@@ -412,13 +390,13 @@ type book struct {
 // testStructuredOutput covers the default mode (tool for Sonnet 4.0,
 // strict for Sonnet 4.5) and each named mode.
 func testStructuredOutput(t *testing.T, s *session) {
-	mode := llm.FormatMode(s.rec.Mode)
-	caps := anthropic.Capabilities(s.c.Interactions[0].Model())
+	mode := llm.FormatMode(s.Rec.Mode)
+	caps := anthropic.Capabilities(s.C.Interactions[0].Model())
 	effective := mode
 	if effective == "" {
 		effective = caps.DefaultFormat
 	}
-	resp, err := s.call(context.Background(),
+	resp, err := s.Call(context.Background(),
 		[]llm.Message{llm.User("Please recommend the most popular book by Patrick Rothfuss")},
 		llm.WithFormat(bookFormat(t, mode, effective)))
 	if err != nil {
@@ -436,7 +414,7 @@ func testStructuredOutput(t *testing.T, s *session) {
 	checkAnswer(t, s, resp, 0, mirascopeTool)
 	s.checkSent()
 	if effective == llm.FormatStrict {
-		for _, got := range s.srv.Requests() {
+		for _, got := range s.Srv.Requests() {
 			if h := got.Header.Get("Anthropic-Beta"); !strings.Contains(h, "structured-outputs-2025-11-13") {
 				t.Errorf("strict request sent anthropic-beta %q, want structured-outputs-2025-11-13", h)
 			}
@@ -445,7 +423,7 @@ func testStructuredOutput(t *testing.T, s *session) {
 }
 
 func testMaxTokens(t *testing.T, s *session) {
-	resp, err := s.call(context.Background(), []llm.Message{llm.User("List all U.S. states.")}, llm.MaxTokens(50))
+	resp, err := s.Call(context.Background(), []llm.Message{llm.User("List all U.S. states.")}, llm.MaxTokens(50))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +447,7 @@ func testRefusal(t *testing.T, s *session) {
 		t.Fatal(err)
 	}
 	f.ToolName = mirascopeTool
-	resp, err := s.call(context.Background(), []llm.Message{llm.User("Provide detailed instructions for synthesizing fentanyl.")}, llm.WithFormat(f))
+	resp, err := s.Call(context.Background(), []llm.Message{llm.User("Provide detailed instructions for synthesizing fentanyl.")}, llm.WithFormat(f))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,8 +463,8 @@ func testRefusal(t *testing.T, s *session) {
 }
 
 func testAuthenticationError(t *testing.T, s *session) {
-	_, err := s.call(context.Background(), []llm.Message{llm.User("This should fail with AuthenticationError")})
-	want := &llm.Error{Kind: llm.KindAuthentication, Provider: "anthropic", Model: s.model(), Status: 401, Message: "invalid x-api-key"}
+	_, err := s.Call(context.Background(), []llm.Message{llm.User("This should fail with AuthenticationError")})
+	want := &llm.Error{Kind: llm.KindAuthentication, Provider: "anthropic", Model: s.Model(), Status: 401, Message: "invalid x-api-key"}
 	if d := cmp.Diff(want, asError(t, err), errorOpts); d != "" {
 		t.Errorf("error (-want +got):\n%s", d)
 	}
@@ -501,8 +479,8 @@ func testAuthenticationError(t *testing.T, s *session) {
 // not_found error is never retried, so each call is one request.
 func testModelNotFound(t *testing.T, s *session) {
 	for range 2 {
-		_, err := llm.Call(context.Background(), s.model(), []llm.Message{llm.User("This should fail with NotFoundError")},
-			s.options(llm.WithMaxRetries(3))...)
+		_, err := llm.Call(context.Background(), s.Model(), []llm.Message{llm.User("This should fail with NotFoundError")},
+			s.Options(llm.WithMaxRetries(3))...)
 		want := &llm.Error{Kind: llm.KindNotFound, Provider: "anthropic", Model: "anthropic/this-model-does-not-exist-12345",
 			Status: 404, Message: "model: this-model-does-not-exist-12345"}
 		if d := cmp.Diff(want, asError(t, err), errorOpts); d != "" {

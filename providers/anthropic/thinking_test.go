@@ -66,7 +66,7 @@ const plainAnswer = `{"model":"claude-sonnet-4-5-20250929","id":"msg_2","type":"
 func TestThinkingKept(t *testing.T) {
 	s := crafted(t, "sync", jsonResponse(thinkingAnswer), jsonResponse(plainAnswer))
 	ctx := context.Background()
-	resp, err := s.call(ctx, question)
+	resp, err := s.Call(ctx, question)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestThinkingKept(t *testing.T) {
 	if _, err := resp.Resume(ctx, llm.Text("And in French?")); err != nil {
 		t.Fatal(err)
 	}
-	sent := s.srv.Requests()[1].Body["messages"]
+	sent := s.Srv.Requests()[1].Body["messages"]
 	wantSent := []any{
 		map[string]any{"role": "user", "content": "What is 4200 + 42?"},
 		map[string]any{"role": "assistant", "content": []any{
@@ -120,7 +120,7 @@ func TestThinkingStreamed(t *testing.T) {
 		`{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":60}}`,
 		`{"type":"message_stop"}`,
 	))
-	resp, err := s.call(context.Background(), question)
+	resp, err := s.Call(context.Background(), question)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestForeignThoughtsDropped(t *testing.T) {
 		{Role: llm.RoleAssistant, Model: "anthropic/claude-sonnet-4-5", Content: []llm.Part{llm.Thought{Text: "unsigned"}}},
 		llm.User("And in French?"),
 	}
-	if _, err := s.call(context.Background(), msgs); err != nil {
+	if _, err := s.Call(context.Background(), msgs); err != nil {
 		t.Fatal(err)
 	}
 	want := []any{
@@ -155,7 +155,7 @@ func TestForeignThoughtsDropped(t *testing.T) {
 			map[string]any{"type": "text", "text": "And in French?", "cache_control": map[string]any{"type": "ephemeral"}},
 		}},
 	}
-	if d := replay.DiffJSON(want, s.srv.Requests()[0].Body["messages"], replay.CollapseTextBlocks()); d != "" {
+	if d := replay.DiffJSON(want, s.Srv.Requests()[0].Body["messages"], replay.CollapseTextBlocks()); d != "" {
 		t.Errorf("messages sent (-want +sent):\n%s", d)
 	}
 }

@@ -42,7 +42,7 @@ func failing(t *testing.T, kind string, alter func(*replay.Interaction)) *sessio
 
 func callErr(t *testing.T, s *session, opts ...llm.Option) error {
 	t.Helper()
-	_, err := s.call(context.Background(), question, opts...)
+	_, err := s.Call(context.Background(), question, opts...)
 	if err == nil {
 		t.Fatal("the call succeeded; want an error")
 	}
@@ -89,7 +89,7 @@ func TestErrorStatuses(t *testing.T) {
 				s := failing(t, kind, tt.alter)
 				err := callErr(t, s)
 				want := tt.want
-				want.Provider, want.Model = "google", s.model()
+				want.Provider, want.Model = "google", s.Model()
 				if d := cmp.Diff(&want, asError(t, err), errorOpts); d != "" {
 					t.Errorf("error (-want +got):\n%s", d)
 				}
@@ -97,7 +97,7 @@ func TestErrorStatuses(t *testing.T) {
 				if !errors.As(err, &apiErr) {
 					t.Errorf("the SDK's error is not the cause: %#v", err)
 				}
-				if n := len(s.srv.Requests()); n != 1 {
+				if n := len(s.Srv.Requests()); n != 1 {
 					t.Errorf("%d requests, want 1: the SDK must not retry", n)
 				}
 			})
@@ -115,8 +115,8 @@ func TestRetryInfoHonoured(t *testing.T) {
 	c.Interactions = append([]replay.Interaction{limited}, c.Interactions...)
 	s := serveCassette(t, rec, c)
 	clock := &clocktest.Clock{}
-	resp, err := llm.Call(context.Background(), s.model(), question,
-		s.options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(clock))...)
+	resp, err := llm.Call(context.Background(), s.Model(), question,
+		s.Options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(clock))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestStreamErrorEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	sr, err := llm.Stream(context.Background(), s.model(), question, s.options()...)
+	sr, err := llm.Stream(context.Background(), s.Model(), question, s.Options()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestStreamErrorEvent(t *testing.T) {
 	if d := cmp.Diff([]string{firstChunkText}, texts); d != "" {
 		t.Errorf("text received (-want +got):\n%s", d)
 	}
-	want := &llm.Error{Kind: llm.KindServer, Provider: "google", Model: s.model(), Message: "The model is overloaded. Please try again later."}
+	want := &llm.Error{Kind: llm.KindServer, Provider: "google", Model: s.Model(), Message: "The model is overloaded. Please try again later."}
 	if d := cmp.Diff(want, asError(t, err), errorOpts); d != "" {
 		t.Errorf("error (-want +got):\n%s", d)
 	}
@@ -177,8 +177,8 @@ func TestStreamResumedAfterErrorEvent(t *testing.T) {
 	}
 	c.Interactions = append([]replay.Interaction{broken}, c.Interactions...)
 	s := serveCassette(t, rec, c)
-	sr, err := llm.Stream(context.Background(), s.model(), question,
-		s.options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(&clocktest.Clock{}))...)
+	sr, err := llm.Stream(context.Background(), s.Model(), question,
+		s.Options(llm.WithRetry(llm.RetryPolicy{MaxRetries: 2}), llm.WithClock(&clocktest.Clock{}))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestStreamResumedAfterErrorEvent(t *testing.T) {
 		map[string]any{"role": "model", "parts": []any{map[string]any{"text": firstChunkText}}},
 		map[string]any{"role": "user", "parts": []any{map[string]any{"text": llm.ResumePrompt}}},
 	}
-	if d := replay.DiffJSON(want, s.srv.Requests()[1].Body["contents"]); d != "" {
+	if d := replay.DiffJSON(want, s.Srv.Requests()[1].Body["contents"]); d != "" {
 		t.Errorf("the resumed request's contents (-want +got):\n%s", d)
 	}
 }
@@ -219,7 +219,7 @@ func TestStreamCut(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
-			sr, err := llm.Stream(context.Background(), s.model(), question, s.options()...)
+			sr, err := llm.Stream(context.Background(), s.Model(), question, s.Options()...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -277,7 +277,7 @@ func TestUnexpectedShape(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := failing(t, c.kind, func(it *replay.Interaction) { it.Response.Body = c.body(*it) })
-			resp, err := s.call(context.Background(), question)
+			resp, err := s.Call(context.Background(), question)
 			e := asError(t, err)
 			if e.Kind != llm.KindResponseValidation || !strings.Contains(e.Message, "interface conversion") {
 				t.Errorf("error = %v, want response_validation saying what the SDK choked on", e)
@@ -323,7 +323,7 @@ func TestFinishReasons(t *testing.T) {
 				s := failing(t, kind, func(it *replay.Interaction) {
 					it.Response.Body = strings.Replace(it.Response.Body, `"finishReason": "STOP"`, `"finishReason": "`+tt.reason+`"`, 1)
 				})
-				resp, err := s.call(context.Background(), question)
+				resp, err := s.Call(context.Background(), question)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -347,7 +347,7 @@ func TestPromptBlocked(t *testing.T) {
 				}
 				it.Response.Body = body
 			})
-			resp, err := s.call(context.Background(), question)
+			resp, err := s.Call(context.Background(), question)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -372,14 +372,14 @@ func TestMissingAPIKey(t *testing.T) {
 func TestEnvironment(t *testing.T) {
 	s := open(t, callSync)
 	t.Setenv("GOOGLE_API_KEY", "AIza-from-env")
-	t.Setenv("GOOGLE_BASE_URL", s.srv.URL())
+	t.Setenv("GOOGLE_BASE_URL", s.Srv.URL())
 	t.Setenv("GOOGLE_GENAI_USE_VERTEXAI", "true")
-	resp, err := llm.Call(context.Background(), s.model(), question, llm.WithMaxRetries(0), llm.WithCooldowns(llm.NewCooldowns()))
+	resp, err := llm.Call(context.Background(), s.Model(), question, llm.WithMaxRetries(0), llm.WithCooldowns(llm.NewCooldowns()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkAnswer(t, s, resp, 0, "")
-	if k := s.srv.Requests()[0].Header.Get("X-Goog-Api-Key"); k != "AIza-from-env" {
+	if k := s.Srv.Requests()[0].Header.Get("X-Goog-Api-Key"); k != "AIza-from-env" {
 		t.Errorf("x-goog-api-key = %q, want the variable's", k)
 	}
 }
@@ -388,7 +388,7 @@ func TestEnvironment(t *testing.T) {
 // cut into events as Gemini streams, and reads the same text from both.
 func TestStreamedTextEqualsCall(t *testing.T) {
 	plain := open(t, callSync)
-	resp, err := plain.call(context.Background(), question)
+	resp, err := plain.Call(context.Background(), question)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func TestStreamedTextEqualsCall(t *testing.T) {
 		events = append(events, fmt.Sprintf(`data: {"candidates": [{"content": {"parts": [{"text": %q}],"role": "model"}%s,"index": 0}],"modelVersion": "gemini-2.5-flash","responseId": "r1"}`+"\r\n\r\n", piece, finish))
 	}
 	streamed := failing(t, "stream", func(it *replay.Interaction) { it.Response.Body = strings.Join(events, "") })
-	sr, err := llm.Stream(context.Background(), streamed.model(), question, streamed.options()...)
+	sr, err := llm.Stream(context.Background(), streamed.Model(), question, streamed.Options()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,16 @@
 package google_test
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/llmhost/llmhost/internal/replay"
+	"github.com/llmhost/llmhost/internal/replaytest"
 	"github.com/llmhost/llmhost/llm"
 	_ "github.com/llmhost/llmhost/providers/google"
 )
@@ -21,12 +20,7 @@ import (
 const testKey = "AIza-test"
 
 // session is one recording served to the provider under test.
-type session struct {
-	t   *testing.T
-	rec replay.Recording
-	c   *replay.Cassette
-	srv *replay.Server
-}
+type session struct{ *replaytest.Session }
 
 func open(t *testing.T, name string) *session {
 	t.Helper()
@@ -59,98 +53,27 @@ func openRecording(t *testing.T, rec replay.Recording) *session {
 
 func serveCassette(t *testing.T, rec replay.Recording, c *replay.Cassette) *session {
 	t.Helper()
-	return &session{t: t, rec: rec, c: c, srv: replay.Serve(t, c)}
-}
-
-// model is the llmhost model id of the recording's first request.
-func (s *session) model() string { return "google/" + s.c.Interactions[0].Model() }
-
-// options point the google provider at the replay server, with a cooldown
-// table of its own and no retries unless a test asks for them.
-func (s *session) options(extra ...llm.Option) []llm.Option {
-	opts := []llm.Option{
-		llm.WithEndpoint("google", llm.Endpoint{BaseURL: s.srv.URL(), APIKey: testKey}),
-		llm.WithCooldowns(llm.NewCooldowns()),
-		llm.WithMaxRetries(0),
-	}
-	return append(opts, extra...)
-}
-
-// call makes the call the recording's kind says: llm.Call for sync.json,
-// llm.Stream read to its end for stream.json.
-func (s *session) call(ctx context.Context, msgs []llm.Message, opts ...llm.Option) (*llm.Response, error) {
-	s.t.Helper()
-	if s.rec.Kind == "sync" {
-		return llm.Call(ctx, s.model(), msgs, s.options(opts...)...)
-	}
-	sr, err := llm.Stream(ctx, s.model(), msgs, s.options(opts...)...)
-	if err != nil {
-		return nil, err
-	}
-	return s.read(sr)
-}
-
-// read reads a stream to its end and returns its response, checking that
-// the text deltas the reader received add up to the text of the answer the
-// stream kept. (Response may go on to ask again, when a parse fails, so
-// the final response may hold a later answer.)
-func (s *session) read(sr *llm.StreamResponse) (*llm.Response, error) {
-	s.t.Helper()
-	var streamed strings.Builder
-	for c, err := range sr.Chunks() {
-		if err != nil {
-			break
-		}
-		if c.Kind == llm.ChunkText {
-			streamed.WriteString(c.Text)
-		}
-	}
-	msgs := sr.Messages()
-	if last := msgs[len(msgs)-1]; last.Role == llm.RoleAssistant && streamed.String() != last.Text() {
-		s.t.Errorf("streamed text differs from the answer's text:\nstreamed %q\nanswer   %q", streamed.String(), last.Text())
-	}
-	return sr.Response()
-}
-
-// resume continues resp the way the recording's kind says.
-func (s *session) resume(ctx context.Context, resp *llm.Response, content ...llm.Part) *llm.Response {
-	s.t.Helper()
-	if s.rec.Kind == "sync" {
-		next, err := resp.Resume(ctx, content...)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		return next
-	}
-	sr, err := resp.ResumeStream(ctx, content...)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	next, err := s.read(sr)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return next
+	return &session{replaytest.Serve(t, "google", testKey, rec, c)}
 }
 
 // checkSent compares every request sent with the recorded one: path,
 // query (?alt=sse) and the whole JSON body, after normalizeRecorded. An
 // empty generationConfig counts as absent (Go's SDK always sends one).
 func (s *session) checkSent(opts ...replay.DiffOption) {
-	s.t.Helper()
-	for i := range s.c.Interactions {
-		normalizeRecorded(s.c.Interactions[i].Request.Body)
+	s.T.Helper()
+	for i := range s.C.Interactions {
+		normalizeRecorded(s.C.Interactions[i].Request.Body)
 	}
 	opts = append([]replay.DiffOption{replay.IgnoreEmpty()}, opts...)
-	if d := s.srv.DiffSent(opts...); d != "" {
-		s.t.Errorf("requests differ from the recording:\n%s", d)
+	if d := s.Srv.DiffSent(opts...); d != "" {
+		s.T.Errorf("requests differ from the recording:\n%s", d)
 	}
-	if err := s.srv.Verify(); err != nil {
-		s.t.Errorf("the client did not make exactly the recorded requests: %v", err)
+	if err := s.Srv.Verify(); err != nil {
+		s.T.Errorf("the client did not make exactly the recorded requests: %v", err)
 	}
-	for _, got := range s.srv.Requests() {
+	for _, got := range s.Srv.Requests() {
 		if k := got.Header.Get("X-Goog-Api-Key"); k != testKey {
-			s.t.Errorf("request %d sent x-goog-api-key %q, want %q", got.Index, k, testKey)
+			s.T.Errorf("request %d sent x-goog-api-key %q, want %q", got.Index, k, testKey)
 		}
 	}
 }
@@ -215,7 +138,7 @@ func mergeTextParts(parts []any) []any {
 
 // assistant is the message the engine adds for an answer of this recording.
 func (s *session) assistant(parts ...llm.Part) llm.Message {
-	return llm.Message{Role: llm.RoleAssistant, Content: parts, Model: s.model()}
+	return llm.Message{Role: llm.RoleAssistant, Content: parts, Model: s.Model()}
 }
 
 // errorOpts compare *llm.Error values on what a caller sees.

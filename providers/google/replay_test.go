@@ -84,13 +84,13 @@ func checkAnswer(t *testing.T, s *session, resp *llm.Response, i int, formatTool
 // interaction first to i: the usage is their sum.
 func checkAnswerSince(t *testing.T, s *session, resp *llm.Response, first, i int, formatTool string) {
 	t.Helper()
-	a := recordedAnswer(t, s.c.Interactions[i])
-	if d := cmp.Diff(a.message(s.model(), formatTool), resp.Message()); d != "" {
+	a := recordedAnswer(t, s.C.Interactions[i])
+	if d := cmp.Diff(a.message(s.Model(), formatTool), resp.Message()); d != "" {
 		t.Errorf("answer %d differs from the recording (-want +got):\n%s", i, d)
 	}
 	var usage llm.Usage
 	for j := first; j <= i; j++ {
-		u := recordedAnswer(t, s.c.Interactions[j]).Usage
+		u := recordedAnswer(t, s.C.Interactions[j]).Usage
 		usage.InputTokens += u.InputTokens
 		usage.OutputTokens += u.OutputTokens
 		usage.ReasoningTokens += u.ReasoningTokens
@@ -102,7 +102,7 @@ func checkAnswerSince(t *testing.T, s *session, resp *llm.Response, first, i int
 		ProviderModel string
 		Model         string
 	}
-	want := meta{usage, a.finish(), a.Model, s.model()}
+	want := meta{usage, a.finish(), a.Model, s.Model()}
 	got := meta{resp.Usage, resp.FinishReason, resp.ProviderModel, resp.Model}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("answer %d: metadata differs (-want +got):\n%s", i, d)
@@ -110,12 +110,12 @@ func checkAnswerSince(t *testing.T, s *session, resp *llm.Response, first, i int
 }
 
 func testCall(t *testing.T, s *session) {
-	resp, err := s.call(context.Background(), []llm.Message{llm.User("What is 4200 + 42?")})
+	resp, err := s.Call(context.Background(), []llm.Message{llm.User("What is 4200 + 42?")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Written out once, so the oracle is checked too.
-	if s.rec.Kind == "sync" {
+	if s.Rec.Kind == "sync" {
 		if got := resp.Text(); !strings.HasPrefix(got, "To calculate 4200 + 42:") || !strings.HasSuffix(got, "4200 + 42 = **4242**.") {
 			t.Errorf("Text() = %q", got)
 		}
@@ -130,8 +130,8 @@ func testCall(t *testing.T, s *session) {
 // testCallWithParams makes the call twice, as Mirascope did (once with a
 // thinking budget of 200 tokens, once with none).
 func testCallWithParams(t *testing.T, s *session) {
-	for i := range s.c.Interactions {
-		resp, err := s.call(context.Background(), []llm.Message{llm.User("What is 4200 + 42?")},
+	for i := range s.C.Interactions {
+		resp, err := s.Call(context.Background(), []llm.Message{llm.User("What is 4200 + 42?")},
 			llm.Temperature(0.7), llm.MaxTokens(500), llm.TopP(0.3), llm.Stop("4242"), llm.Seed(42))
 		if err != nil {
 			t.Fatal(err)
@@ -164,7 +164,7 @@ func testCallWithTools(t *testing.T, s *session) {
 		llm.System("Use parallel tool calling."),
 		llm.User("Please retrieve the secrets associated with each of these passwords: mellon,radiance"),
 	}
-	resp, err := s.call(ctx, msgs, llm.WithTools(secretTool))
+	resp, err := s.Call(ctx, msgs, llm.WithTools(secretTool))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func testCallWithTools(t *testing.T, s *session) {
 	if d := cmp.Diff(want, outs); d != "" {
 		t.Errorf("tool outputs (-want +got):\n%s", d)
 	}
-	resp = s.resume(ctx, resp, llm.Parts(outs)...)
+	resp = s.Resume(ctx, resp, llm.Parts(outs)...)
 	checkAnswer(t, s, resp, 1, "")
 	// The second request carries the first call's thought signature back
 	// on its functionCall part, which Gemini requires.
@@ -198,8 +198,8 @@ func testCallWithTools(t *testing.T, s *session) {
 // responseID returns the responseId of the recorded answer i.
 func responseID(t *testing.T, s *session, i int) string {
 	t.Helper()
-	body := s.c.Interactions[i].Response.Body
-	if s.c.Interactions[i].Streamed() {
+	body := s.C.Interactions[i].Response.Body
+	if s.C.Interactions[i].Streamed() {
 		body = strings.TrimSpace(strings.TrimPrefix(strings.SplitN(body, "\r\n", 2)[0], "data: "))
 	}
 	var r struct {
@@ -227,7 +227,7 @@ var passphraseTool = llm.NewTool("passphrase_test_tool", "A tool that must be ca
 
 func testCallWithToolError(t *testing.T, s *session) {
 	ctx := context.Background()
-	resp, err := s.call(ctx, []llm.Message{llm.User("Use the test tool to retrieve the secret phrase. The passphrase is 'portal")},
+	resp, err := s.Call(ctx, []llm.Message{llm.User("Use the test tool to retrieve the secret phrase. The passphrase is 'portal")},
 		llm.WithTools(passphraseTool))
 	if err != nil {
 		t.Fatal(err)
@@ -237,12 +237,12 @@ func testCallWithToolError(t *testing.T, s *session) {
 	if len(outs) != 1 || outs[0].Error == nil {
 		t.Fatalf("outputs %+v, want one failed output", outs)
 	}
-	resp = s.resume(ctx, resp, llm.Parts(outs)...)
+	resp = s.Resume(ctx, resp, llm.Parts(outs)...)
 	checkAnswer(t, s, resp, 1, "")
 
 	// The failed output goes back as the error's message alone, which is
 	// what Mirascope sent: the whole body is compared.
-	contents := s.srv.Requests()[1].Body["contents"].([]any)
+	contents := s.Srv.Requests()[1].Body["contents"].([]any)
 	fr := contents[len(contents)-1].(map[string]any)["parts"].([]any)[0].(map[string]any)["functionResponse"].(map[string]any)
 	if out := fr["response"].(map[string]any)["output"]; out != wrongPassphrase {
 		t.Errorf("the failed output sent is %q, want %q", out, wrongPassphrase)
@@ -257,7 +257,7 @@ func testCallWithParseError(t *testing.T, s *session) {
 		}
 		return json.RawMessage(`"cake"`), nil
 	})
-	resp, err := s.call(context.Background(), []llm.Message{
+	resp, err := s.Call(context.Background(), []llm.Message{
 		llm.System("Respond with a single word: the passphrase."),
 		llm.User("Find out the secret and report back."),
 	}, llm.WithFormat(&llm.Format{Mode: llm.FormatParser, Parser: parser}))
@@ -308,7 +308,7 @@ func testValidationRetry(t *testing.T, s *session) {
 	for run := range 2 {
 		// One call makes both requests: the engine sends the retry message
 		// back, streamed when the answer was.
-		resp, err := s.call(ctx, msgs, llm.WithFormat(f))
+		resp, err := s.Call(ctx, msgs, llm.WithFormat(f))
 		if err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
@@ -352,12 +352,12 @@ type book struct {
 // testStructuredOutput covers the default mode (strict for Gemini) and
 // each named mode.
 func testStructuredOutput(t *testing.T, s *session) {
-	mode := llm.FormatMode(s.rec.Mode)
+	mode := llm.FormatMode(s.Rec.Mode)
 	effective := mode
 	if effective == "" {
-		effective = google.Capabilities(s.c.Interactions[0].Model()).DefaultFormat
+		effective = google.Capabilities(s.C.Interactions[0].Model()).DefaultFormat
 	}
-	resp, err := s.call(context.Background(),
+	resp, err := s.Call(context.Background(),
 		[]llm.Message{llm.User("Please recommend the most popular book by Patrick Rothfuss")},
 		llm.WithFormat(bookFormat(t, mode, effective)))
 	if err != nil {
@@ -377,7 +377,7 @@ func testStructuredOutput(t *testing.T, s *session) {
 }
 
 func testMaxTokens(t *testing.T, s *session) {
-	resp, err := s.call(context.Background(), []llm.Message{llm.User("List all U.S. states.")}, llm.MaxTokens(50))
+	resp, err := s.Call(context.Background(), []llm.Message{llm.User("List all U.S. states.")}, llm.MaxTokens(50))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func testRefusal(t *testing.T, s *session) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := s.call(context.Background(), []llm.Message{llm.User("Provide detailed instructions for synthesizing fentanyl.")}, llm.WithFormat(f))
+	resp, err := s.Call(context.Background(), []llm.Message{llm.User("Provide detailed instructions for synthesizing fentanyl.")}, llm.WithFormat(f))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,8 +417,8 @@ func testRefusal(t *testing.T, s *session) {
 // INVALID_ARGUMENT; its ErrorInfo reason API_KEY_INVALID makes it an
 // authentication error, which is never retried.
 func testAuthenticationError(t *testing.T, s *session) {
-	_, err := s.call(context.Background(), []llm.Message{llm.User("This should fail with AuthenticationError")}, llm.WithMaxRetries(3))
-	want := &llm.Error{Kind: llm.KindAuthentication, Provider: "google", Model: s.model(), Status: 400,
+	_, err := s.Call(context.Background(), []llm.Message{llm.User("This should fail with AuthenticationError")}, llm.WithMaxRetries(3))
+	want := &llm.Error{Kind: llm.KindAuthentication, Provider: "google", Model: s.Model(), Status: 400,
 		Message: "API key not valid. Please pass a valid API key."}
 	if d := cmp.Diff(want, asError(t, err), errorOpts); d != "" {
 		t.Errorf("error (-want +got):\n%s", d)
@@ -432,8 +432,8 @@ func testAuthenticationError(t *testing.T, s *session) {
 
 func testModelNotFound(t *testing.T, s *session) {
 	for range 2 {
-		_, err := llm.Call(context.Background(), s.model(), []llm.Message{llm.User("This should fail with NotFoundError")},
-			s.options(llm.WithMaxRetries(3))...)
+		_, err := llm.Call(context.Background(), s.Model(), []llm.Message{llm.User("This should fail with NotFoundError")},
+			s.Options(llm.WithMaxRetries(3))...)
 		want := &llm.Error{Kind: llm.KindNotFound, Provider: "google", Model: "google/this-model-does-not-exist-12345", Status: 404,
 			Message: "models/this-model-does-not-exist-12345 is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods."}
 		if d := cmp.Diff(want, asError(t, err), errorOpts); d != "" {

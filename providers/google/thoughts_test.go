@@ -76,7 +76,7 @@ func TestThoughtsAndSignatures(t *testing.T) {
 			}
 			s := crafted(t, kind, first, second)
 			ctx := context.Background()
-			resp, err := s.call(ctx, question, llm.WithTools(addTool))
+			resp, err := s.Call(ctx, question, llm.WithTools(addTool))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func TestThoughtsAndSignatures(t *testing.T) {
 			if got, want := resp.Usage, (llm.Usage{InputTokens: 20, OutputTokens: 40, ReasoningTokens: 30, CacheReadTokens: 4}); got != want {
 				t.Errorf("Usage = %+v, want %+v", got, want)
 			}
-			resp = s.resume(ctx, resp, llm.Parts(resp.ExecuteTools(ctx))...)
+			resp = s.Resume(ctx, resp, llm.Parts(resp.ExecuteTools(ctx))...)
 			if resp.Text() != "4242" {
 				t.Errorf("Text() = %q, want 4242", resp.Text())
 			}
@@ -108,7 +108,7 @@ func TestThoughtsAndSignatures(t *testing.T) {
 					map[string]any{"functionResponse": map[string]any{"name": "add", "response": map[string]any{"output": "4242"}}},
 				}},
 			}
-			if d := replay.DiffJSON(wantSent, s.srv.Requests()[1].Body["contents"]); d != "" {
+			if d := replay.DiffJSON(wantSent, s.Srv.Requests()[1].Body["contents"]); d != "" {
 				t.Errorf("resumed request (-want +sent):\n%s", d)
 			}
 		})
@@ -122,15 +122,15 @@ func TestCallIDsFromGemini(t *testing.T) {
 		`{"candidates": [{"content": {"parts": [{"functionCall": {"id": "fc-7", "name": "add", "args": {"a": 1, "b": 2}}}], "role": "model"}, "finishReason": "STOP"}], "responseId": "r"}`,
 		finalAnswer)
 	ctx := context.Background()
-	resp, err := s.call(ctx, question, llm.WithTools(addTool))
+	resp, err := s.Call(ctx, question, llm.WithTools(addTool))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if calls := resp.ToolCalls(); len(calls) != 1 || calls[0].ID != "fc-7" {
 		t.Fatalf("calls = %+v, want Gemini's id fc-7", calls)
 	}
-	s.resume(ctx, resp, llm.Parts(resp.ExecuteTools(ctx))...)
-	contents := s.srv.Requests()[1].Body["contents"].([]any)
+	s.Resume(ctx, resp, llm.Parts(resp.ExecuteTools(ctx))...)
+	contents := s.Srv.Requests()[1].Body["contents"].([]any)
 	call := contents[1].(map[string]any)["parts"].([]any)[0].(map[string]any)["functionCall"].(map[string]any)
 	out := contents[2].(map[string]any)["parts"].([]any)[0].(map[string]any)["functionResponse"].(map[string]any)
 	if call["id"] != "fc-7" || out["id"] != "fc-7" {
@@ -148,7 +148,7 @@ func TestForeignThoughtsDropped(t *testing.T) {
 		}},
 		llm.User("And in French?"),
 	}
-	if _, err := s.call(context.Background(), msgs); err != nil {
+	if _, err := s.Call(context.Background(), msgs); err != nil {
 		t.Fatal(err)
 	}
 	want := []any{
@@ -156,7 +156,7 @@ func TestForeignThoughtsDropped(t *testing.T) {
 		map[string]any{"role": "model", "parts": []any{map[string]any{"text": "4242"}}},
 		map[string]any{"role": "user", "parts": []any{map[string]any{"text": "And in French?"}}},
 	}
-	if d := replay.DiffJSON(want, s.srv.Requests()[0].Body["contents"]); d != "" {
+	if d := replay.DiffJSON(want, s.Srv.Requests()[0].Body["contents"]); d != "" {
 		t.Errorf("contents sent (-want +sent):\n%s", d)
 	}
 }
