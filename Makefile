@@ -28,8 +28,15 @@ demo: build plugins
 	./$(BIN) demo --plugins build/plugins
 
 ## test: vet, formatting, and every test under the race detector
-test: vet fmt-check plugins
+test: vet fmt-check plugins test-tools
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# The hostile guests of the sandbox tests are written in WebAssembly text;
+# wat2wasm (Debian's wabt) compiles them.
+.PHONY: test-tools
+test-tools:
+	@command -v wat2wasm >/dev/null || { echo "installing wabt (wat2wasm)"; \
+		apt-get update -qq && apt-get install -y -qq wabt >/dev/null; }
 
 vet:
 	$(GO) vet ./...

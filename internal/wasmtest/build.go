@@ -39,9 +39,10 @@ type build struct {
 //
 //	func TestMain(m *testing.M) { os.Exit(wasmtest.Main(m)) }
 //
-// It also points XDG_CACHE_HOME into that directory, so that code using the
-// default compilation cache (os.UserCacheDir) writes nothing into the
-// user's real cache while testing.
+// It also points XDG_CACHE_HOME and XDG_CONFIG_HOME into that directory, so
+// that code using the default compilation cache (os.UserCacheDir) and its
+// key (os.UserConfigDir) writes nothing into the user's real directories
+// while testing.
 func Main(m *testing.M) int {
 	if d, err := tempDir(); err == nil {
 		// The go command finds its build cache through the same variable:
@@ -51,7 +52,16 @@ func Main(m *testing.M) int {
 				os.Setenv("GOCACHE", filepath.Join(c, "go-build"))
 			}
 		}
-		os.Setenv("XDG_CACHE_HOME", filepath.Join(d, "xdg-cache"))
+		// A test binary that a test re-executes inherits the directories
+		// its parent chose (a test may have pointed them elsewhere on
+		// purpose): set them once, in the outermost process.
+		if os.Getenv("LLMHOST_WASMTEST_DIRS") == "" {
+			os.Setenv("LLMHOST_WASMTEST_DIRS", "1")
+			os.Setenv("XDG_CACHE_HOME", filepath.Join(d, "xdg-cache"))
+			// The compilation cache's key lives in os.UserConfigDir: keep
+			// it out of the user's real configuration too.
+			os.Setenv("XDG_CONFIG_HOME", filepath.Join(d, "xdg-config"))
+		}
 	}
 	code := m.Run()
 	if d, err := tempDir(); err == nil {
