@@ -34,7 +34,11 @@ func failure(ctx context.Context, err error, memHit bool, stderr *capture, limit
 			return e
 		}
 		e.Reason = ReasonTimeout
-		e.Message = fmt.Sprintf("the call did not finish within its %v timeout and was stopped", timeout)
+		if errors.Is(context.Cause(ctx), errCallTimeout) {
+			e.Message = fmt.Sprintf("the call did not finish within its %v timeout and was stopped", timeout)
+		} else {
+			e.Message = "the call did not finish before its context's deadline and was stopped"
+		}
 		e.Err = context.DeadlineExceeded
 		return e
 	case isExit && exit.ExitCode() == sys.ExitCodeContextCanceled:
@@ -65,6 +69,38 @@ func failure(ctx context.Context, err error, memHit bool, stderr *capture, limit
 	}
 	e.Message = strings.TrimSuffix(msg, " (recovered by wazero)")
 	return e
+}
+
+// errCallTimeout is the cause of a call context's end when the plugin's
+// own timeout (not the caller's deadline) ran out: it lets failure say which
+// limit stopped the call.
+var errCallTimeout = errors.New("plugin call timeout")
+
+// timeoutHint names, in a timeout's message, the Option that sets the limit
+// that stopped the call of export fn.
+func timeoutHint(e *Error, fn string) {
+	if e.Reason != ReasonTimeout || !errors.Is(e.Err, context.DeadlineExceeded) || !strings.Contains(e.Message, "timeout") {
+		return
+	}
+	opt := "WithToolTimeout"
+	switch fn {
+	case abi.ExportParse:
+		opt = "WithParserTimeout"
+	case abi.ExportDecide:
+		opt = "WithRetryTimeout"
+	}
+	e.Message += " (host." + opt + " or host.WithTimeout sets it)"
+}
+
+// startupHint says, in a failure during an instance's start-up, that it
+// was the start-up: a plugin that cannot start fails every call.
+func startupHint(e *Error) {
+	if e.Reason == ReasonTimeout && errors.Is(e.Err, context.DeadlineExceeded) {
+		e.Message = strings.Replace(e.Message, "the call did not finish", "the plugin's start-up did not finish", 1)
+		if strings.Contains(e.Message, "timeout") && !strings.Contains(e.Message, "host.With") {
+			e.Message += " (start-up runs under the tool timeout: host.WithToolTimeout or host.WithTimeout sets it)"
+		}
+	}
 }
 
 // goFatal returns the part of a Go guest's stderr that explains its death:

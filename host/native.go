@@ -22,10 +22,12 @@ type nativeDriver struct {
 	// callable are the exports with the ABI's (i32, i32) -> i64 signature.
 	callable  []string
 	configure []byte // llmhost_configure's input; nil if not exported
+	live      liveCalls
+	modCfg    wazero.ModuleConfig // cfg.moduleConfig(), built once
 }
 
 func newNativeDriver(rt wazero.Runtime, compiled wazero.CompiledModule, cfg *config, limit uint64) *nativeDriver {
-	d := &nativeDriver{rt: rt, compiled: compiled, cfg: cfg, limit: limit}
+	d := &nativeDriver{rt: rt, compiled: compiled, cfg: cfg, limit: limit, modCfg: cfg.moduleConfig()}
 	for name, def := range compiled.ExportedFunctions() {
 		if hasSignature(def, []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}) {
 			d.callable = append(d.callable, name)
@@ -41,11 +43,26 @@ func newNativeDriver(rt wazero.Runtime, compiled wazero.CompiledModule, cfg *con
 	return d
 }
 
-func (d *nativeDriver) close(ctx context.Context) error { return d.rt.Close(ctx) }
+// close stops the calls in flight (see liveCalls), then closes every
+// instance.
+func (d *nativeDriver) close(ctx context.Context) error {
+	d.live.close()
+	return d.rt.Close(ctx)
+}
+
+// closedDuring replaces e, the failure of a call or start-up that close
+// stopped, with what stopped it.
+func closedDuring(live *liveCalls, e *Error) *Error {
+	if live.closing.Load() && e.Reason != ReasonClosed {
+		return &Error{Reason: ReasonClosed, Message: "the plugin was closed during the call", Err: e}
+	}
+	return e
+}
 
 // newInstance instantiates the module and runs its start-up: _initialize
 // (which runs a Go guest's runtime and init functions), then
-// llmhost_configure. Start-up runs under the tool timeout, like a call.
+// llmhost_configure. Start-up runs under the tool timeout, like a call,
+// and a guest that sleeps in it is stopped at that deadline too.
 func (d *nativeDriver) newInstance(ctx context.Context) (instance, *Error) {
 	in := &nativeInstance{
 		d:      d,
@@ -53,14 +70,29 @@ func (d *nativeDriver) newInstance(ctx context.Context) (instance, *Error) {
 		mems:   &memories{limit: d.limit},
 		fns:    make(map[string]api.Function, len(d.callable)),
 		stack:  make([]uint64, 2),
+		wait:   &waiter{},
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.toolTO)
+	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.toolTO, errCallTimeout)
 	defer cancel()
-	mod, err := d.rt.InstantiateModule(in.mems.withAllocator(ctx), d.compiled, d.cfg.moduleConfig(in.stderr))
+	in.wait.ctx = ctx
+	if !d.live.begin(&in.slot, cancel) {
+		return nil, errClosed()
+	}
+	mod, err := d.rt.InstantiateModule(in.watch.withCloseWatch(in.mems.withAllocator(ctx)), d.compiled, instanceConfig(d.modCfg, in.stderr, in.wait))
+	if err == nil && ctx.Err() != nil {
+		// A start function that slept to the deadline and returned.
+		mod.Close(ctx)
+		err = ctx.Err()
+	}
+	if err == nil {
+		d.live.add(&in.slot)
+	}
+	d.live.end(&in.slot)
 	if err != nil {
 		e := failure(ctx, err, in.mems.hit(), in.stderr, d.limit, d.cfg.toolTO)
 		e.Function = "instantiate"
-		return nil, e
+		startupHint(e)
+		return nil, closedDuring(&d.live, e)
 	}
 	in.mod = mod
 	in.mem = mod.ExportedMemory(abi.ExportMemory)
@@ -69,16 +101,27 @@ func (d *nativeDriver) newInstance(ctx context.Context) (instance, *Error) {
 		in.fns[name] = mod.ExportedFunction(name)
 	}
 	if init := mod.ExportedFunction(abi.ExportInitialize); init != nil {
-		if _, err := init.Call(ctx); err != nil {
+		if !d.live.begin(&in.slot, cancel) {
+			in.close(ctx)
+			return nil, errClosed()
+		}
+		_, err := init.Call(ctx)
+		if err == nil && ctx.Err() != nil {
+			err = ctx.Err() // returned, but after the deadline
+		}
+		d.live.end(&in.slot)
+		if err != nil {
 			e := failure(ctx, err, in.mems.hit(), in.stderr, d.limit, d.cfg.toolTO)
 			e.Function = abi.ExportInitialize
+			startupHint(e)
 			in.close(ctx)
-			return nil, e
+			return nil, closedDuring(&d.live, e)
 		}
 	}
 	if d.configure != nil {
 		if _, e := in.call(ctx, abi.ExportConfigure, d.configure, d.cfg.toolTO); e != nil {
 			e.Function = abi.ExportConfigure
+			startupHint(e)
 			in.close(ctx)
 			return nil, e
 		}
@@ -95,6 +138,9 @@ type nativeInstance struct {
 	stack  []uint64 // reused by every call: CallWithStack allocates nothing
 	stderr *capture
 	mems   *memories
+	wait   *waiter
+	watch  closeWatch
+	slot   callSlot
 	// inPtr/inCap is the input region llmhost_alloc returned last. The ABI
 	// lets the host reuse it for any input that fits, which saves a wasm
 	// call per call.
@@ -102,10 +148,11 @@ type nativeInstance struct {
 	dead         bool
 }
 
-func (in *nativeInstance) broken() bool { return in.dead }
+func (in *nativeInstance) broken() bool { return in.dead || in.watch.closed.Load() }
 
 func (in *nativeInstance) close(ctx context.Context) {
 	if in.mod != nil {
+		in.d.live.remove(&in.slot)
 		in.mod.Close(ctx)
 	}
 }
@@ -121,16 +168,22 @@ func (in *nativeInstance) call(ctx context.Context, fn string, input []byte, tim
 	in.stderr.reset()
 	in.mems.reset()
 	// The deadline is what stops a runaway guest: the runtime is configured
-	// to close a module whose call context is done.
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// to close a module whose call context is done, and the instance's
+	// sleeps end with it.
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errCallTimeout)
 	defer cancel()
+	in.wait.ctx = ctx
+	if !in.d.live.begin(&in.slot, cancel) {
+		return nil, errClosed()
+	}
+	defer in.d.live.end(&in.slot)
 
 	var ptr uint32
 	if n := uint32(len(input)); n > 0 {
 		if n > in.inCap {
 			in.stack[0] = uint64(n)
-			if err := in.alloc.CallWithStack(ctx, in.stack); err != nil {
-				return nil, in.fail(ctx, err, timeout)
+			if err := in.alloc.CallWithStack(ctx, in.stack); err != nil || ctx.Err() != nil {
+				return nil, in.fail(ctx, err, fn, timeout)
 			}
 			p := uint32(in.stack[0])
 			if p == 0 {
@@ -148,8 +201,10 @@ func (in *nativeInstance) call(ctx context.Context, fn string, input []byte, tim
 	}
 
 	in.stack[0], in.stack[1] = uint64(ptr), uint64(len(input))
-	if err := f.CallWithStack(ctx, in.stack); err != nil {
-		return nil, in.fail(ctx, err, timeout)
+	if err := f.CallWithStack(ctx, in.stack); err != nil || ctx.Err() != nil {
+		// A guest that slept to the deadline may still have returned a
+		// reply: it is late, and never a success.
+		return nil, in.fail(ctx, err, fn, timeout)
 	}
 	rp, rn, isErr := abi.Unpack(in.stack[0])
 	if int64(rn) > in.d.cfg.maxOutput {
@@ -168,10 +223,22 @@ func (in *nativeInstance) call(ctx context.Context, fn string, input []byte, tim
 	return out, nil
 }
 
-// fail records that the instance is unusable and explains why.
-func (in *nativeInstance) fail(ctx context.Context, err error, timeout time.Duration) *Error {
+// fail records that the instance is unusable and explains why. err is nil
+// for a call that returned after its context was done.
+func (in *nativeInstance) fail(ctx context.Context, err error, fn string, timeout time.Duration) *Error {
 	in.dead = true
-	return failure(ctx, err, in.mems.hit(), in.stderr, in.d.limit, timeout)
+	if err == nil {
+		err = ctx.Err()
+	}
+	e := failure(ctx, err, in.mems.hit(), in.stderr, in.d.limit, timeout)
+	timeoutHint(e, fn)
+	e = closedDuring(&in.d.live, e)
+	if e.Reason == ReasonExit && e.ExitCode == 0 {
+		// The llmhost/1 reply is the export's return value: a guest that
+		// exits, even with status 0, has not replied.
+		e.Message = "the plugin exited with status 0 during the call, without replying"
+	}
+	return e
 }
 
 func hasSignature(def api.FunctionDefinition, params, results []api.ValueType) bool {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
@@ -107,18 +110,165 @@ func (c *capture) String() string {
 	return string(c.buf) + "\n[... " + FormatSize(int64(c.dropped)) + " of stderr dropped]"
 }
 
+// waiter is the one way a guest can wait in its instance: WASI's
+// poll_oneoff with a clock subscription (Go's time.Sleep, Rust's
+// thread::sleep, a bare poll_oneoff) ends in the nanosleep it is given.
+// wazero's own (WithSysNanosleep) is time.Sleep: uninterruptible, and
+// because close-on-context-done checks only at function entries and loop
+// headers, a guest blocked in it outlives its timeout, its context and
+// Plugin.Close. The waiter's sleep also ends when the current call's
+// context is done (Close cancels it, see liveCalls).
+//
+// The other WASI calls that could block do not here: stdin is empty
+// (fd_read and a poll on it answer at once), no sockets are granted, and
+// sched_yield only yields. Extism's HTTP ends with the context too (see
+// extismhttp.go); its other host calls do not wait.
+//
+// After a cut-short sleep the guest runs on; the call's driver then sees
+// its context done and reports ReasonTimeout or ReasonCanceled, and the
+// instance is discarded, even if the guest managed to return a reply.
+type waiter struct {
+	// ctx is the context of the instance's current call (instantiation,
+	// _initialize and llmhost_configure included). It is set and read
+	// only by the goroutine that calls into the instance: wazero runs
+	// host functions on the caller's goroutine.
+	ctx context.Context
+}
+
+// nanosleep implements sys.Nanosleep for the instance.
+func (w *waiter) nanosleep(ns int64) {
+	if ns <= 0 {
+		return
+	}
+	var done <-chan struct{}
+	if w.ctx != nil {
+		done = w.ctx.Done()
+	}
+	t := time.NewTimer(time.Duration(ns))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-done:
+	}
+}
+
+// liveCalls is what lets a driver's close stop the calls in flight before
+// it frees what they run on. Closing a wazero runtime under a running call
+// frees the module's resources beneath it (a data race, and extism/go-sdk
+// then takes the close for an exit(0) and reports success); instead, close
+// cancels each call's context, which wazero handles safely on the call's
+// own goroutine, waits for the calls to return, and only then closes the
+// runtime.
+//
+// Every call, instantiation and start-up step runs between begin and end,
+// never nested (a read lock taken twice deadlocks against a waiting
+// close).
+type liveCalls struct {
+	rw      sync.RWMutex // shared by calls, exclusive for close
+	closing atomic.Bool  // close has begun: calls starting now are canceled
+	closed  bool         // guarded by rw: nothing may run any more
+
+	mu    sync.Mutex
+	slots map[*callSlot]struct{} // the driver's live instances
+}
+
+// callSlot holds the cancel function of an instance's current call.
+type callSlot struct {
+	mu     sync.Mutex
+	cancel context.CancelFunc
+}
+
+func (l *liveCalls) add(s *callSlot) {
+	l.mu.Lock()
+	if l.slots == nil {
+		l.slots = map[*callSlot]struct{}{}
+	}
+	l.slots[s] = struct{}{}
+	l.mu.Unlock()
+}
+
+func (l *liveCalls) remove(s *callSlot) {
+	l.mu.Lock()
+	delete(l.slots, s)
+	l.mu.Unlock()
+}
+
+// begin starts a call whose context cancel ends; it reports false, and
+// the call must not run, once the driver is closed.
+func (l *liveCalls) begin(s *callSlot, cancel context.CancelFunc) bool {
+	l.rw.RLock()
+	if l.closed {
+		l.rw.RUnlock()
+		return false
+	}
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	if l.closing.Load() {
+		cancel()
+	}
+	return true
+}
+
+func (l *liveCalls) end(s *callSlot) {
+	s.mu.Lock()
+	s.cancel = nil
+	s.mu.Unlock()
+	l.rw.RUnlock()
+}
+
+// close cancels the calls in flight and returns once they all returned;
+// later calls do not run.
+func (l *liveCalls) close() {
+	l.closing.Store(true)
+	l.mu.Lock()
+	for s := range l.slots {
+		s.mu.Lock()
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.mu.Unlock()
+	}
+	l.mu.Unlock()
+	l.rw.Lock()
+	l.closed = true
+	l.rw.Unlock()
+}
+
+func errClosed() *Error { return &Error{Reason: ReasonClosed, Message: "the plugin is closed"} }
+
+// closeWatch records that wazero closed a module of an instance: an exit
+// (proc_exit, with any status), a close on context done, or the runtime's
+// close. extism/go-sdk turns proc_exit(0) into a successful call and
+// keeps no record of it, yet the instance is dead: without this, the pool
+// would hand it to the next call, which would fail with "module is
+// closed".
+type closeWatch struct{ closed atomic.Bool }
+
+func (c *closeWatch) CloseNotify(context.Context, uint32) { c.closed.Store(true) }
+
+// withCloseWatch returns ctx set up so that modules instantiated with it
+// report their close to c.
+func (c *closeWatch) withCloseWatch(ctx context.Context) context.Context {
+	return experimental.WithCloseNotifier(ctx, c)
+}
+
 // moduleConfig is the sandbox seen through WASI: no arguments, no
 // environment, no files, stdin empty and stdout discarded unless granted;
-// stderr captured; real clocks and randomness, because guests need them
-// (backoff jitter, timestamps) and they grant no access to anything.
-func (c *config) moduleConfig(stderr *capture) wazero.ModuleConfig {
+// real clocks and randomness, because guests need them (backoff jitter,
+// timestamps) and they grant no access to anything. Each instance adds its
+// own stderr capture and sleep (see instanceConfig).
+//
+// A driver builds it once, when the plugin loads: instances are created
+// while Close may be releasing the grants, and a wazero.ModuleConfig is
+// immutable, so reading it then is safe where reading the config's grants
+// would not be.
+func (c *config) moduleConfig() wazero.ModuleConfig {
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions(). // _initialize is called by the host, under a timeout
-		WithStderr(stderr).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithSysNanosleep().
 		WithRandSource(rand.Reader)
 	keys := make([]string, 0, len(c.env))
 	for k := range c.env {
@@ -132,4 +282,11 @@ func (c *config) moduleConfig(stderr *capture) wazero.ModuleConfig {
 		mc = mc.WithFSConfig(c.fsConfig())
 	}
 	return mc
+}
+
+// instanceConfig is base, the plugin's moduleConfig, for one instance: its
+// stderr goes to the instance's capture, and its sleeps end with the
+// instance's call (see waiter).
+func instanceConfig(base wazero.ModuleConfig, stderr *capture, w *waiter) wazero.ModuleConfig {
+	return base.WithStderr(stderr).WithNanosleep(w.nanosleep)
 }
