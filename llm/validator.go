@@ -2,6 +2,7 @@ package llm
 
 import (
 	"bytes"
+	"container/list"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,30 +10,40 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/llmhost/llmhost/internal/schemaguard"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
 
-// validator is a compiled JSON Schema.
-type validator struct{ schema *jsonschema.Schema }
+// validator is a compiled JSON Schema. Schemas and the answers checked
+// against them are bounded by schemaguard (its Default* constants state the
+// limits): an answer is model output, so untrusted, and a schema may come
+// from a plugin or a user's file. Nothing outside the schema is loaded: a
+// $ref to file://, http(s):// or any other document is refused.
+type validator struct{ schema *schemaguard.Schema }
 
 var printer = message.NewPrinter(language.English)
 
-// compiled caches validators by schema text: a Format is plain data that
+// maxCompiled bounds the compiled schemas kept: a Format is plain data that
 // users build and copy freely, so the compiled form cannot live in it, and
-// compiling once per schema keeps validation off the hot path.
-var compiled sync.Map // string -> *validator
+// compiling once per schema keeps validation off the hot path; but a
+// program that builds schemas at run time must not grow the cache forever.
+// 256 covers every format and tool of a real program many times.
+const maxCompiled = 256
+
+// compiled caches validators by schema text, least recently used first out.
+var compiled = newLRU(maxCompiled)
 
 func validatorFor(schema []byte) (*validator, error) {
-	if v, ok := compiled.Load(string(schema)); ok {
-		return v.(*validator), nil
+	if v := compiled.get(string(schema)); v != nil {
+		return v, nil
 	}
 	v, err := compileSchema(schema)
 	if err != nil {
 		return nil, err
 	}
-	compiled.Store(string(schema), v)
+	compiled.put(string(schema), v)
 	return v, nil
 }
 
@@ -40,31 +51,90 @@ func compileSchema(schema []byte) (*validator, error) {
 	if len(bytes.TrimSpace(schema)) == 0 {
 		return nil, errors.New("the schema is empty")
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	s, err := schemaguard.Compile(schema, schemaguard.Limits{})
 	if err != nil {
-		return nil, fmt.Errorf("the schema is not valid JSON: %w", err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("llmhost:schema.json", doc); err != nil {
-		return nil, err
-	}
-	s, err := c.Compile("llmhost:schema.json")
-	if err != nil {
+		var se *schemaguard.SyntaxError
+		var le *schemaguard.LimitError
+		var re *schemaguard.RefError
+		switch {
+		case errors.As(err, &se):
+			return nil, fmt.Errorf("the schema is %w", err) // "the schema is not valid JSON: ..."
+		case errors.As(err, &le), errors.As(err, &re):
+			return nil, fmt.Errorf("the %w", err) // "the schema nests ..."
+		}
 		return nil, fmt.Errorf("the schema does not compile: %w", err)
 	}
 	return &validator{schema: s}, nil
 }
 
+// lru is a mutex-guarded map with a recency list; get and put are O(1).
+type lru struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List // of *lruEntry, most recent first
+	byKey map[string]*list.Element
+}
+
+type lruEntry struct {
+	key string
+	v   *validator
+}
+
+func newLRU(max int) *lru {
+	return &lru{max: max, order: list.New(), byKey: map[string]*list.Element{}}
+}
+
+func (c *lru) get(key string) *validator {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byKey[key]
+	if !ok {
+		return nil
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*lruEntry).v
+}
+
+func (c *lru) put(key string, v *validator) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byKey[key]; ok {
+		c.order.MoveToFront(e)
+		return
+	}
+	c.byKey[key] = c.order.PushFront(&lruEntry{key, v})
+	for c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.byKey, last.Value.(*lruEntry).key)
+	}
+}
+
+func (c *lru) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
+}
+
+// maxViolations bounds the violations reported for one answer: the model
+// needs the first few to correct itself, not the thousands a failing anyOf
+// over a large array can produce.
+const maxViolations = 20
+
 // validate checks raw, turning the validator's error tree into a flat list
 // of violations, one per failing rule, each at the value it concerns.
 func (v *validator) validate(raw json.RawMessage) error {
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return &ParseError{Reason: ParseSyntax, Text: string(raw), Message: "the JSON does not parse: " + err.Error(), Err: err}
-	}
-	err = v.schema.Validate(inst)
+	err := v.schema.Validate(raw)
 	if err == nil {
 		return nil
+	}
+	var se *schemaguard.SyntaxError
+	if errors.As(err, &se) {
+		return &ParseError{Reason: ParseSyntax, Text: string(raw), Message: "the JSON does not parse: " + se.Err.Error(), Err: se.Err}
+	}
+	var le *schemaguard.LimitError
+	if errors.As(err, &le) {
+		return &ParseError{Reason: ParseSchema, Text: string(raw), Message: "the answer is too large to check: " + le.Error(), Err: err}
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
@@ -73,6 +143,9 @@ func (v *validator) validate(raw json.RawMessage) error {
 	var out []Violation
 	collect(ve, &out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	if len(out) > maxViolations {
+		out = out[:maxViolations]
+	}
 	return &ParseError{Reason: ParseSchema, Text: string(raw), Violations: out, Message: "the answer does not match the schema", Err: err}
 }
 
