@@ -48,17 +48,25 @@
 //
 // # The sandbox
 //
-// A plugin gets, by default: 64 MiB of memory; 10 s per tool call and 1 s
-// per parse or decide call, enforced by stopping the guest wherever it is;
-// 8 MiB of input and of output per call; no files, network or environment
-// variables; configuration only through an explicit map. Each limit is an
+// A plugin gets, by default: 64 MiB of memory and 100,000 elements per
+// table; 10 s per tool call and 1 s per parse or decide call, enforced by
+// stopping the guest wherever it is, a loop or a sleep in a host call; 8 MiB
+// of input and of output per call; no files, network or environment
+// variables; configuration only through an explicit map. Before a module is
+// compiled its structure is checked against ModuleLimits, and the whole Load
+// runs under a deadline (WithLoadTimeout); a tool's parameter schema and the
+// arguments checked against it are bounded by SchemaLimits. Each limit is an
 // Option. An instance that trapped, timed out, exited or hit its memory
-// limit is discarded and never runs again.
+// limit is discarded and never runs again. Compiled code read back from the
+// disk cache is authenticated first: an altered entry is recompiled, never
+// run.
 //
 // # Concurrency
 //
 // A Plugin is safe for concurrent use. Each call takes an instance of its
-// own from the plugin's pool, so concurrent calls neither wait for each other
-// nor share any guest state; idle instances are kept warm for the next call
-// (WithMaxIdle), and WithMaxInstances can bound how many run at once.
+// own from the plugin's pool, so concurrent calls never share any guest
+// state; idle instances are kept warm for the next call (WithMaxIdle). At
+// most DefaultMaxInstances instances are alive at once (WithMaxInstances):
+// further calls wait for a free one, so that concurrency cannot multiply the
+// memory limit without bound.
 package host

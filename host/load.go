@@ -7,13 +7,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/llmhost/llmhost/abi"
+	"github.com/llmhost/llmhost/host/internal/wasmbin"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -21,19 +25,50 @@ import (
 //
 //  1. checks it is a core WebAssembly module and, with WithSHA256, that it
 //     is the one expected;
-//  2. compiles it, or takes the machine code from the compilation cache;
-//  3. detects its ABI from its imports and exports (see ABI);
-//  4. creates a first instance and calls describe, so a broken plugin fails
+//  2. checks its structure against the ModuleLimits (see WithModuleLimits)
+//     and bounds its tables, before wazero decodes it;
+//  3. compiles it, or takes the machine code from the compilation cache;
+//  4. detects its ABI from its imports and exports (see ABI);
+//  5. creates a first instance and calls describe, so a broken plugin fails
 //     here rather than at its first call.
+//
+// All of it runs under the load timeout (WithLoadTimeout).
 //
 // The returned Plugin is safe for concurrent use. Close it to free its
 // instances.
 func Load(ctx context.Context, path string, opts ...Option) (*Plugin, error) {
-	wasm, err := os.ReadFile(path)
+	cfg := newConfig(opts)
+	wasm, err := readModule(path, cfg.limits.withDefaults().Size)
 	if err != nil {
 		return nil, fmt.Errorf("load plugin: %w", err)
 	}
-	return load(ctx, wasm, newConfig(opts), path)
+	return load(ctx, wasm, cfg, path)
+}
+
+// readModule reads the file at path, but not past limit bytes: a file
+// over ModuleLimits.Size is refused before it is in memory.
+func readModule(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tooLarge := func(size int64) error {
+		return fmt.Errorf("%s: %w", path, &ModuleLimitError{Limit: "Size", What: "the module is " + FormatSize(size), Value: uint64(size), Max: uint64(limit)})
+	}
+	// A regular file says its size; anything else (a pipe, a device) is
+	// read no further than the limit.
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
+		return nil, tooLarge(st.Size())
+	}
+	wasm, err := io.ReadAll(io.LimitReader(f, max(limit, 0)+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(wasm)) > limit {
+		return nil, tooLarge(int64(len(wasm)))
+	}
+	return wasm, nil
 }
 
 // LoadBytes is Load for a module already in memory.
@@ -70,11 +105,36 @@ func load(ctx context.Context, wasm []byte, cfg *config, source string) (_ *Plug
 		return nil, fmt.Errorf("load plugin: %w", err)
 	}
 	limit := uint64(cfg.memory) &^ 0xffff
+	// Before anything decodes the module: what its structure may cost
+	// (see ModuleLimits). The bytes compiled are the bounded ones.
+	size := len(wasm)
+	wasm, err = boundModule(wasm, cfg.limits.withDefaults())
+	if malformed := (*wasmbin.Error)(nil); errors.As(err, &malformed) {
+		return nil, fmt.Errorf("load plugin: %s is not a valid module: %w", what, err)
+	} else if err != nil {
+		return nil, fmt.Errorf("load plugin: %s: %w", what, err)
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, cfg.loadTO)
+	defer cancel()
+	// Said once for every step that ran out of time.
+	timedOut := func(err error) error {
+		if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("load plugin: %s: loading took longer than the %v load timeout (see WithLoadTimeout): %w", what, cfg.loadTO, context.DeadlineExceeded)
+		}
+		return err
+	}
+	// Two workers or more: only then does wazero's compiler look at the
+	// context, between functions, and stop at the deadline.
+	compileCtx := experimental.WithCompilationWorkers(ctx, max(2, min(runtime.GOMAXPROCS(0), 4)))
 
 	cache, ownCache, err := cfg.compilationCache()
 	if err != nil {
 		return nil, fmt.Errorf("load plugin: %w", err)
 	}
+	// Whatever wazero wrote into the cache during this Load is
+	// authenticated when it ends, failed Loads included (see cacheauth.go).
+	defer cfg.sealCache()
 	p := &Plugin{cfg: cfg, name: cfg.name, cache: cache, ownCache: ownCache}
 	if p.name == "" && source != "" {
 		p.name = strings.TrimSuffix(filepath.Base(source), ".wasm")
@@ -89,13 +149,13 @@ func load(ctx context.Context, wasm []byte, cfg *config, source string) (_ *Plug
 	}
 
 	rt := wazero.NewRuntimeWithConfig(ctx, runtimeConfig(cache))
-	compiled, err := rt.CompileModule(ctx, wasm)
+	compiled, err := rt.CompileModule(compileCtx, wasm)
 	if err != nil {
 		rt.Close(ctx)
-		return nil, fmt.Errorf("load plugin: %s is not a valid module: %w", what, err)
+		return nil, timedOut(fmt.Errorf("load plugin: %s is not a valid module: %w", what, err))
 	}
 	s := inspectModule(compiled)
-	p.info = Info{ABI: s.abi, SHA256: digest, Size: len(wasm), Exports: s.exports, Imports: s.imports,
+	p.info = Info{ABI: s.abi, SHA256: digest, Size: size, Exports: s.exports, Imports: s.imports,
 		Memory: MemoryInfo{MinBytes: s.minMemory, LimitBytes: limit}}
 	p.funcs = s.funcs
 	if s.minMemory > limit {
@@ -129,15 +189,20 @@ func load(ctx context.Context, wasm []byte, cfg *config, source string) (_ *Plug
 		// Compile for the SDK while the probe runtime still holds the
 		// module, so that the shared engine hands it over instead of
 		// compiling it twice; only then drop the probe.
-		d, err := newExtismDriver(ctx, wasm, cache, s.importsWASI, cfg, limit)
+		d, err := newExtismDriver(compileCtx, wasm, cache, s.importsWASI, cfg, limit)
 		rt.Close(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("load plugin: %s: %w", what, err)
+			return nil, timedOut(fmt.Errorf("load plugin: %s: %w", what, err))
 		}
 		p.drv, p.pool = d, newPool(cfg.maxIdle, cfg.maxLive, d.newInstance)
 	}
 
 	if err := p.describe(ctx); err != nil {
+		return nil, timedOut(err)
+	}
+	if err := timedOut(nil); err != nil {
+		// An Extism plugin's failed describe does not fail Load, but one
+		// that ran out of the load's time does.
 		return nil, err
 	}
 	return p, nil
@@ -162,6 +227,16 @@ func (c *config) check() error {
 		return errors.New("timeouts must be positive: a plugin call cannot run unbounded")
 	case c.maxInput < 0 || c.maxOutput < 0 || c.maxStderr < 0:
 		return errors.New("size caps must not be negative")
+	case c.maxLive <= 0:
+		return fmt.Errorf("WithMaxInstances(%d): the bound on live instances must be positive", c.maxLive)
+	case c.loadTO <= 0:
+		return fmt.Errorf("WithLoadTimeout(%v): the load timeout must be positive: a Load cannot run unbounded", c.loadTO)
+	}
+	if err := c.limits.check(); err != nil {
+		return err
+	}
+	if err := checkHostPatterns(c.hosts); err != nil {
+		return err
 	}
 	for _, m := range c.paths {
 		st, err := os.Stat(m.HostPath)

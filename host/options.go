@@ -14,7 +14,22 @@ const (
 	DefaultMaxInput      = 8 << 20
 	DefaultMaxOutput     = 8 << 20
 	DefaultMaxStderr     = 64 << 10
+	// DefaultLoadTimeout bounds a whole Load: compiling (unless the
+	// compilation cache has the module), instantiating, describing. It is
+	// a backstop for time only: ModuleLimits bound what a Load may cost in
+	// memory and, per byte of module, in time. It is wide because a
+	// timeout cannot tell a slow machine from a slow module: a 3.6 MB Go
+	// guest compiles in about 1 s on an idle 2-core machine, but took over
+	// 60 s under the race detector at a load average of 16. A host that
+	// loads untrusted modules on a machine it knows can set a tighter one.
+	DefaultLoadTimeout = 5 * time.Minute
 )
+
+// DefaultMaxInstances is how many instances of one plugin may be alive at
+// once unless WithMaxInstances says otherwise: GOMAXPROCS, at least 4.
+// Concurrent calls beyond it wait for a free instance (or their context),
+// so that N callers cannot make N instances of up to the memory limit each.
+func DefaultMaxInstances() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // An Option changes how Load loads a plugin and the sandbox it runs in.
 type Option func(*config)
@@ -38,6 +53,10 @@ type config struct {
 	grants    []grant // paths, opened by Load (see mount.go)
 	maxIdle   int
 	maxLive   int
+	// schemaLimits bound tool schemas and arguments (schemalimits.go).
+	schemaLimits SchemaLimits
+	loadTO       time.Duration
+	limits       ModuleLimits // zero fields: DefaultModuleLimits
 }
 
 // mount is a directory grant: hostPath, seen by the guest at GuestPath.
@@ -56,6 +75,8 @@ func newConfig(opts []Option) *config {
 		maxOutput: DefaultMaxOutput,
 		maxStderr: DefaultMaxStderr,
 		maxIdle:   max(2, runtime.GOMAXPROCS(0)),
+		maxLive:   DefaultMaxInstances(),
+		loadTO:    DefaultLoadTimeout,
 	}
 	for _, o := range opts {
 		o(c)
@@ -139,8 +160,12 @@ func WithEnv(kv map[string]string) Option {
 }
 
 // WithAllowedHosts lets an Extism plugin make HTTP requests to these hosts
-// (exact names or globs such as "*.example.com"). Native guests are offered
-// no network at all, so for them this grants nothing.
+// (exact names or globs such as "*.example.com"; a port is not part of a
+// grant). Patterns are checked at Load, so a bad one is a Load error. Only
+// http and https are allowed, and every redirect hop must lead to a granted
+// host too (at most 10), within the call's deadline; request and response
+// bodies are capped at WithMaxOutput. Native guests are offered no network
+// at all, so for them this grants nothing.
 func WithAllowedHosts(hosts ...string) Option {
 	return func(c *config) { c.hosts = append(c.hosts, hosts...) }
 }
@@ -148,14 +173,21 @@ func WithAllowedHosts(hosts ...string) Option {
 // WithAllowedPath grants read-only access to the host directory hostPath,
 // which the guest sees as guestPath. The guest reaches nothing outside it:
 // not through "..", and not through a symbolic link in it that leads
-// elsewhere (links that stay inside work).
+// elsewhere (links that stay inside work). It can change nothing in it: an
+// open that asks to write, create or truncate fails with EROFS, as do
+// mkdir, rmdir, unlink, rename, link, symlink and setting times by path;
+// writing, resizing or setting times through a descriptor fails with EBADF.
 func WithAllowedPath(hostPath, guestPath string) Option {
 	return func(c *config) { c.paths = append(c.paths, mount{HostPath: hostPath, GuestPath: guestPath}) }
 }
 
 // WithWritablePath grants read-write access to hostPath, seen as guestPath,
-// confined like WithAllowedPath: the guest cannot make a link out of it
-// either.
+// confined like WithAllowedPath. The guest may make symbolic links only
+// downward: a relative target with no ".." component (EPERM otherwise), so
+// no link it makes leads out of the directory, wherever it is later moved.
+// It may not rename or hard-link a link that points elsewhere. Links the
+// host put there that point up or out stay the host's concern: the guest
+// cannot follow them out, but it can move the directory that holds them.
 func WithWritablePath(hostPath, guestPath string) Option {
 	return func(c *config) {
 		c.paths = append(c.paths, mount{HostPath: hostPath, GuestPath: guestPath, Writable: true})
@@ -167,7 +199,17 @@ func WithWritablePath(hostPath, guestPath string) Option {
 // their call returns.
 func WithMaxIdle(n int) Option { return func(c *config) { c.maxIdle = n } }
 
-// WithMaxInstances bounds the instances alive at once; further calls wait
-// for one to be free (or for their context). 0, the default, means no
-// bound: every concurrent call gets its own instance.
+// WithMaxInstances bounds the instances alive at once (default
+// DefaultMaxInstances); further calls wait for one to be free, or for their
+// context to end. n must be positive: every instance may hold up to the
+// memory limit, so an unbounded pool would let concurrent callers take
+// without bound.
 func WithMaxInstances(n int) Option { return func(c *config) { c.maxLive = n } }
+
+// WithLoadTimeout bounds the time Load may take, compilation, the first
+// instance and describe included (default DefaultLoadTimeout, 5 minutes). A
+// Load past it fails with an error that wraps context.DeadlineExceeded.
+// The compiler stops between two functions, so one function's compilation
+// is bounded by ModuleLimits rather than by the timeout; a module from
+// the compilation cache is not compiled again and loads well within it.
+func WithLoadTimeout(d time.Duration) Option { return func(c *config) { c.loadTO = d } }

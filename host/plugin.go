@@ -280,7 +280,7 @@ func (p *Plugin) describe(ctx context.Context) error {
 	p.mcp = !native && p.desc.ABI == "" && len(p.desc.Tools) > 0
 	p.tools = make(map[string]*toolEntry, len(p.desc.Tools))
 	for _, t := range p.desc.Tools {
-		entry, err := newToolEntry(t)
+		entry, err := newToolEntry(t, p.cfg.schemaLimits)
 		if err != nil && native {
 			return fmt.Errorf("load plugin: tool %s: %w", t.Name, err)
 		}
