@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -102,7 +103,8 @@ func (p *Plugin) Parser(format string) llm.Parser {
 
 // RetryStrategy returns the plugin's decide export as an llm.RetryStrategy.
 // When the plugin fails, the engine falls back to its RetryPolicy for that
-// decision.
+// decision. Whatever the plugin answers, the call's RetryPolicy bounds it:
+// its retries per model (MaxRetries) and every wait (MinDelay, MaxDelay).
 func (p *Plugin) RetryStrategy() llm.RetryStrategy { return retryStrategy{p} }
 
 type retryStrategy struct{ p *Plugin }
@@ -120,5 +122,22 @@ func (r retryStrategy) Decide(ctx context.Context, s llm.RetryState) (llm.Decisi
 	if err != nil {
 		return llm.Decision{}, err
 	}
-	return llm.Decision{Action: llm.Action(d.Action), Delay: time.Duration(d.DelayMS) * time.Millisecond, Model: d.Model}, nil
+	return llm.Decision{Action: llm.Action(d.Action), Delay: millis(d.DelayMS), Model: d.Model}, nil
+}
+
+// millis converts a guest's delay_ms to a time.Duration without overflow:
+// time.Duration(ms) * time.Millisecond wraps past about 292 years, so a
+// guest answering 2^62 would otherwise ask for a negative wait, or for a
+// short one. Anything longer than a Duration holds becomes the longest
+// one, and a negative count none; the engine then holds the wait to the
+// call's RetryPolicy (MinDelay, MaxDelay).
+func millis(ms int64) time.Duration {
+	const most = math.MaxInt64 / int64(time.Millisecond)
+	switch {
+	case ms <= 0:
+		return 0
+	case ms > most:
+		return math.MaxInt64
+	}
+	return time.Duration(ms) * time.Millisecond
 }

@@ -24,14 +24,26 @@ func (s *settings) resolve(id string) (target, error) {
 	ep := s.endpoints[prov]
 	p, err := openProvider(Config{Provider: prov, BaseURL: ep.BaseURL, APIKey: ep.APIKey, HTTPClient: s.httpClient})
 	if err != nil {
+		// The driver's error may be a shared value: describe this model on
+		// a copy.
 		var e *Error
-		if !errors.As(err, &e) {
+		if errors.As(err, &e) {
+			cp := *e
+			e = &cp
+		} else {
 			e = &Error{Kind: KindNoProvider, Message: err.Error(), Err: err}
 		}
 		e.Provider, e.Model = prov, id
 		return target{}, e
 	}
 	return target{id: id, provider: prov, model: model, p: p}, nil
+}
+
+// endpoint returns the endpoint the call set for model id's provider; the
+// zero Endpoint means the provider's defaults.
+func (s *settings) endpoint(id string) Endpoint {
+	prov, _, _ := SplitModel(id)
+	return s.endpoints[prov]
 }
 
 // models returns the call's models in the order they are tried.
@@ -47,7 +59,9 @@ func (s *settings) models(primary string) []string {
 
 // run makes attempts with try until one succeeds or the retry strategy
 // gives up, moving through the call's models as it says. It returns the
-// target that succeeded and every failed attempt before it.
+// target that succeeded and every failed attempt before it. However the
+// strategy answers, decide holds it to the policy, so a call makes at most
+// MaxRetries+1 attempts on each of its models, each model in its turn.
 //
 // try reports failures as errors; run classifies them, so a provider that
 // returned a bare network error still yields an *Error of the right kind.
@@ -64,7 +78,7 @@ func (s *settings) run(ctx context.Context, primary string, streaming bool, try 
 	order := make([]string, 0, len(models))
 	var cooling []string
 	for _, m := range models {
-		if until, cause, ok := s.cooldowns.Until(m, start); ok && policy.Cooldown > 0 {
+		if until, cause, ok := s.cooldowns.Until(m, s.endpoint(m), start); ok && policy.Cooldown > 0 {
 			cooling = append(cooling, m)
 			skip := &Error{Kind: cause.Kind, Provider: cause.Provider, Model: m, Status: cause.Status,
 				Message: fmt.Sprintf("skipped: cooling down until %s after repeated failures (%s)", until.Format(time.TimeOnly), cause.Message), Err: cause}
@@ -88,7 +102,7 @@ func (s *settings) run(ctx context.Context, primary string, streaming bool, try 
 				return t, attempts, err
 			}
 			if err == nil {
-				s.cooldowns.succeed(id)
+				s.cooldowns.succeed(id, s.endpoint(id))
 				s.emit(Event{Type: EventSuccess, Model: id, Attempt: n})
 				return t, attempts, nil
 			}
@@ -97,7 +111,7 @@ func (s *settings) run(ctx context.Context, primary string, streaming bool, try 
 				return target{}, attempts, s.interrupted(ctx, err, attempts)
 			}
 
-			dec := s.decide(ctx, RetryState{Attempt: n, Elapsed: s.clock.Now().Sub(start), Model: id, Fallbacks: order[i+1:], Err: err}, policy)
+			dec, capped := s.decide(ctx, RetryState{Attempt: n, Elapsed: s.clock.Now().Sub(start), Model: id, Fallbacks: order[i+1:], Err: err}, policy)
 			s.emit(Event{Type: EventFailure, Model: id, Attempt: n, Err: err, Decision: dec})
 			switch dec.Action {
 			case ActionRetry:
@@ -107,16 +121,19 @@ func (s *settings) run(ctx context.Context, primary string, streaming bool, try 
 				continue
 			case ActionFallback:
 				if policy.Retries(err.Kind) && policy.Cooldown > 0 {
-					s.cooldowns.fail(id, s.clock.Now().Add(policy.Cooldown), err)
+					now := s.clock.Now()
+					s.cooldowns.fail(id, s.endpoint(id), now, now.Add(policy.Cooldown), err)
 				}
-				next := i + 1
-				if j := slices.Index(order[i+1:], dec.Model); dec.Model != "" && j >= 0 {
-					next = i + 1 + j
-				}
-				i = next
+				// decide names a model ahead of this one (the next, should
+				// it not), so i only grows and each model is tried once.
+				i += 1 + max(slices.Index(order[i+1:], dec.Model), 0)
 			default:
 				if policy.Retries(err.Kind) && policy.Cooldown > 0 && n > max(policy.MaxRetries, 0) {
-					s.cooldowns.fail(id, s.clock.Now().Add(policy.Cooldown), err)
+					now := s.clock.Now()
+					s.cooldowns.fail(id, s.endpoint(id), now, now.Add(policy.Cooldown), err)
+				}
+				if capped {
+					return target{}, attempts, s.spent(err, attempts, policy)
 				}
 				return target{}, attempts, s.failure(err, attempts, policy)
 			}
@@ -157,46 +174,66 @@ func (s *settings) attempt(ctx context.Context, id string, n int, policy RetryPo
 
 var errAttemptTimeout = errors.New("llm: attempt timeout")
 
-// classify makes err an *Error about t.
+// classify makes err an *Error about t. It never writes to an *Error it
+// did not make: a provider may return one error value from many calls at
+// once (a sentinel, a cached failure), so the model is set on a copy.
 func classify(t target, err error) *Error {
 	var e *Error
 	if !errors.As(err, &e) {
 		e = TransportError(t.provider, t.id, err)
 	}
-	if e.Provider == "" {
-		e.Provider = t.provider
+	cp := *e
+	if cp.Provider == "" {
+		cp.Provider = t.provider
 	}
-	e.Model = t.id
-	return e
+	cp.Model = t.id
+	return &cp
 }
 
 // decide asks the call's strategy, falling back to the policy when there is
-// none or it fails. Whatever a strategy says, a fallback needs a model to
-// go to.
-func (s *settings) decide(ctx context.Context, st RetryState, policy RetryPolicy) Decision {
+// none or it fails, and then holds the answer to the policy's budget,
+// whatever the strategy said: a retry past MaxRetries becomes a fallback,
+// or a failure when there is no model left (capped reports that case, so
+// the error can name the limit); a retry's delay is kept within [MinDelay,
+// MaxDelay]; a fallback names a model still ahead, the next one unless the
+// strategy named another of them. The decision returned is the one the
+// engine carries out, and the one observers see.
+func (s *settings) decide(ctx context.Context, st RetryState, policy RetryPolicy) (dec Decision, capped bool) {
 	// Configuration failures are about this model only and sent nothing:
 	// move on if there is somewhere to go, never retry.
 	if st.Err.Kind == KindMissingAPIKey || st.Err.Kind == KindNoProvider {
 		if len(st.Fallbacks) > 0 {
-			return Decision{Action: ActionFallback}
+			return Decision{Action: ActionFallback, Model: st.Fallbacks[0]}, false
 		}
-		return Decision{Action: ActionFail}
+		return Decision{Action: ActionFail}, false
 	}
-	var dec Decision
 	var err error = errNoStrategy
 	if s.strategy != nil {
-		dec, err = s.strategy.Decide(ctx, st)
+		// The strategy gets its own copies: what it does to them must not
+		// change the order the engine holds it to, nor the attempts.
+		view, cause := st, *st.Err
+		view.Fallbacks, view.Err = slices.Clone(st.Fallbacks), &cause
+		dec, err = s.strategy.Decide(ctx, view)
 	}
 	if err != nil {
 		dec, _ = policy.Decide(ctx, st)
 	}
-	if dec.Action == ActionFallback && len(st.Fallbacks) == 0 {
-		dec = Decision{Action: ActionFail}
+	if dec.Action == ActionRetry && st.Attempt > max(policy.MaxRetries, 0) {
+		dec, capped = Decision{Action: ActionFallback}, true
 	}
-	if dec.Action != ActionRetry && dec.Action != ActionFallback {
-		dec.Action = ActionFail
+	switch dec.Action {
+	case ActionRetry:
+		return Decision{Action: ActionRetry, Delay: policy.clamp(dec.Delay)}, false
+	case ActionFallback:
+		if len(st.Fallbacks) == 0 {
+			return Decision{Action: ActionFail}, capped
+		}
+		if !slices.Contains(st.Fallbacks, dec.Model) {
+			dec.Model = st.Fallbacks[0]
+		}
+		return Decision{Action: ActionFallback, Model: dec.Model}, false
 	}
-	return dec
+	return Decision{Action: ActionFail}, false
 }
 
 var errNoStrategy = errors.New("no strategy")
@@ -215,6 +252,24 @@ func (s *settings) failure(last *Error, attempts []Attempt, policy RetryPolicy) 
 	out := *last
 	out.Attempts = attempts[:len(attempts)-1]
 	return &out
+}
+
+// spent is the error of a call whose strategy still asked to retry when the
+// last model's budget was spent: the engine stopped it, and says by which
+// limit.
+func (s *settings) spent(last *Error, attempts []Attempt, policy RetryPolicy) error {
+	n := 0
+	for _, a := range attempts {
+		if a.Model == last.Model {
+			n++
+		}
+	}
+	return &Error{Kind: KindRetriesExhausted, Provider: last.Provider, Model: last.Model, Status: last.Status,
+		RetryAfter: last.RetryAfter,
+		Message: fmt.Sprintf("%d attempts failed; the retry strategy asked for another, but %s has had its %d retries "+
+			"(RetryPolicy.MaxRetries bounds every strategy; raise it with WithRetry or WithMaxRetries); last: %s",
+			len(attempts), last.Model, n-1, last.Message),
+		Attempts: attempts, Err: last}
 }
 
 // interrupted is the error of a call whose context ended: a passed deadline

@@ -27,6 +27,7 @@ type settings struct {
 	maxSteps     int
 	maxFailures  int
 	toolLoop     bool
+	toolLimits   toolLimits // see tooloptions.go
 }
 
 func newSettings(opts []Option) *settings {
@@ -51,17 +52,17 @@ func WithRetry(p RetryPolicy) Option { return func(s *settings) { s.retry = p } 
 // WithMaxRetries sets the retries per model, keeping the rest of the policy.
 // n = 0 means none.
 func WithMaxRetries(n int) Option {
-	return func(s *settings) {
-		if n <= 0 {
-			n = NoRetries
-		}
-		s.retry.MaxRetries = n
+	if n <= 0 {
+		n = NoRetries
 	}
+	return func(s *settings) { s.retry.MaxRetries = n }
 }
 
 // WithRetryStrategy hands retry decisions to st, such as a retry-strategy
-// plugin. The RetryPolicy still sets timeouts and cooldowns, and decides
-// whenever st fails.
+// plugin. The RetryPolicy still sets timeouts and cooldowns, decides
+// whenever st fails, and bounds whatever st answers: at most MaxRetries
+// retries per model, every wait within [MinDelay, MaxDelay]. See
+// RetryStrategy.
 func WithRetryStrategy(st RetryStrategy) Option { return func(s *settings) { s.strategy = st } }
 
 // WithFallbacks names models to try, in order, when the model of the call
@@ -80,14 +81,16 @@ func WithEndpoint(provider string, e Endpoint) Option {
 		for k, v := range s.endpoints {
 			m[k] = v
 		}
-		old := m[provider]
-		if e.BaseURL == "" {
-			e.BaseURL = old.BaseURL
+		// The option may be applied by many calls at once: fill a copy of
+		// e, never e itself.
+		ep, old := e, m[provider]
+		if ep.BaseURL == "" {
+			ep.BaseURL = old.BaseURL
 		}
-		if e.APIKey == "" {
-			e.APIKey = old.APIKey
+		if ep.APIKey == "" {
+			ep.APIKey = old.APIKey
 		}
-		m[provider] = e
+		m[provider] = ep
 		s.endpoints = m
 	}
 }
@@ -100,8 +103,16 @@ func WithHTTPClient(c *http.Client) Option { return func(s *settings) { s.httpCl
 func WithClock(c Clock) Option { return func(s *settings) { s.clock = c } }
 
 // WithCooldowns gives calls their own cooldown table instead of the
-// process-wide one.
-func WithCooldowns(c *Cooldowns) Option { return func(s *settings) { s.cooldowns = c } }
+// process-wide one; nil means the process-wide one. RetryPolicy.Cooldown
+// turns cooldowns off.
+func WithCooldowns(c *Cooldowns) Option {
+	return func(s *settings) {
+		if c == nil {
+			c = processCooldowns
+		}
+		s.cooldowns = c
+	}
+}
 
 // WithObserver calls f for every event of a call: each attempt, each
 // failure and the decision taken on it. f must be quick; it runs on the

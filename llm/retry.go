@@ -29,16 +29,25 @@ type RetryPolicy struct {
 	RetryOn []Kind
 
 	// Backoff: the n-th retry waits InitialDelay * Multiplier^(n-1), at most
-	// MaxDelay, spread by ±Jitter (a fraction). Defaults: 500ms, 2, 60s,
-	// 0.2. A negative Jitter turns it off.
+	// MaxDelay, spread by ±Jitter (a fraction) and kept within
+	// [MinDelay, MaxDelay]. Defaults: 500ms, 2, 60s, 0.2. A negative Jitter
+	// turns it off.
 	InitialDelay time.Duration
 	Multiplier   float64
 	MaxDelay     time.Duration
 	Jitter       float64
 
+	// MinDelay is the shortest wait before any retry, whoever chose it: the
+	// backoff, a Retry-After, or a RetryStrategy answering 0 or a negative
+	// delay. It keeps a buggy strategy from hammering a provider that is
+	// already failing. 0 means 100ms, or InitialDelay when that is shorter,
+	// so the floor never lengthens the built-in backoff's first wait; a
+	// negative value turns the floor off. It is never above MaxDelay.
+	MinDelay time.Duration
+
 	// IgnoreRetryAfter stops the engine from waiting what the provider asked
 	// for (Retry-After, retry-after-ms). By default it waits exactly that,
-	// capped at MaxDelay.
+	// within [MinDelay, MaxDelay].
 	IgnoreRetryAfter bool
 
 	// AttemptTimeout bounds each attempt; 0 means no bound beyond the
@@ -76,6 +85,10 @@ func (p RetryPolicy) normalized() RetryPolicy {
 	if p.Jitter == 0 {
 		p.Jitter = 0.2
 	}
+	if p.MinDelay == 0 {
+		p.MinDelay = min(100*time.Millisecond, p.InitialDelay)
+	}
+	p.MinDelay = min(p.MinDelay, p.MaxDelay)
 	if p.Cooldown == 0 {
 		p.Cooldown = 30 * time.Second
 	}
@@ -88,17 +101,39 @@ func (p RetryPolicy) Retries(k Kind) bool {
 }
 
 // Delay returns how long to wait before retry number n (1-based) after err.
-// A Retry-After from the provider wins over the backoff, capped at MaxDelay.
+// A Retry-After from the provider wins over the backoff. Either way the
+// wait is within [MinDelay, MaxDelay], for any n: the backoff is computed
+// in floating point and capped before it becomes a time.Duration, so a
+// large n cannot overflow into a negative (or zero) wait.
 func (p RetryPolicy) Delay(n int, err *Error) time.Duration {
 	p = p.normalized()
 	if err != nil && err.RetryAfter > 0 && !p.IgnoreRetryAfter {
-		return min(err.RetryAfter, p.MaxDelay)
+		return p.clamp(err.RetryAfter)
 	}
+	// Multiplier^(n-1) is +Inf for a large n (or NaN for odd inputs); both
+	// fail the comparison below and take the cap.
 	d := float64(p.InitialDelay) * math.Pow(p.Multiplier, float64(max(n, 1)-1))
+	if !(d < float64(p.MaxDelay)) {
+		d = float64(p.MaxDelay)
+	}
 	if p.Jitter > 0 {
 		d *= 1 + p.Jitter*(2*rand.Float64()-1)
 	}
-	return min(time.Duration(d), p.MaxDelay)
+	// A Jitter above 1 can take d below zero, a huge one to ±Inf: bound d
+	// in float, where nothing overflows, and convert only what fits.
+	switch {
+	case !(d < float64(p.MaxDelay)):
+		return p.MaxDelay
+	case d < 0:
+		return p.clamp(0)
+	}
+	return p.clamp(time.Duration(d))
+}
+
+// clamp keeps a wait within [MinDelay, MaxDelay] of a normalized policy. A
+// negative MinDelay (the floor turned off) still allows no negative wait.
+func (p RetryPolicy) clamp(d time.Duration) time.Duration {
+	return min(max(d, p.MinDelay, 0), p.MaxDelay)
 }
 
 // Decide implements RetryStrategy: retry a retryable failure until the
@@ -120,6 +155,15 @@ func (p RetryPolicy) Decide(_ context.Context, s RetryState) (Decision, error) {
 // the built-in one; a retry-strategy plugin is another. When a strategy
 // returns an error, the engine falls back to the call's RetryPolicy for that
 // decision: a broken strategy must not break the call.
+//
+// Every strategy is bounded by the call's RetryPolicy, whatever it answers,
+// because a strategy is code the engine does not trust to end (a plugin, a
+// bug): a model is retried at most MaxRetries times, after which a retry
+// becomes a move to the next fallback, or the end of the call; every wait
+// is kept within [MinDelay, MaxDelay]; a fallback goes to a model still
+// ahead in the call's order (another one means the next), so each model
+// is tried at most once per call and a call makes at most
+// (MaxRetries+1) attempts per model.
 type RetryStrategy interface {
 	Decide(ctx context.Context, s RetryState) (Decision, error)
 }
@@ -137,7 +181,7 @@ type RetryState struct {
 type Action string
 
 const (
-	ActionRetry    Action = "retry"    // try the same model again after Delay
+	ActionRetry    Action = "retry"    // try the same model again after Delay, within the model's budget
 	ActionFallback Action = "fallback" // move to Model, or the next fallback; no delay
 	ActionFail     Action = "fail"     // give up and return the error
 )
@@ -145,8 +189,8 @@ const (
 // Decision is what to do after a failed attempt.
 type Decision struct {
 	Action Action
-	Delay  time.Duration
-	Model  string // for ActionFallback: which of the fallbacks (default: the next)
+	Delay  time.Duration // for ActionRetry; kept within [MinDelay, MaxDelay]
+	Model  string        // for ActionFallback: which of the fallbacks (default: the next)
 }
 
 // Clock is the engine's view of time, replaceable so that tests can check
