@@ -18,16 +18,39 @@ const ResumePrompt = "Your previous response was cut off by a network error. Con
 // Chunks or TextStream; the engine works as you read:
 //
 //   - A failure before any text arrived is retried like a call: backoff,
-//     Retry-After, fallbacks.
+//     Retry-After, fallbacks. The retry starts the answer afresh.
 //   - A failure after text arrived (a cut connection, an error event in a
 //     200 stream, a stall past the attempt timeout) is resumed: the partial
 //     answer is kept in the messages, the model is asked to continue, and
-//     the iterator goes on with the continuation. What you receive is the
-//     partial text followed by the continuation, nothing lost and nothing
-//     sent twice.
+//     the iterator goes on with the continuation.
 //
-// Messages shows exactly what happened, at any time; after a failure it
-// holds the partial answer, so Resume works.
+// Whatever failed, nothing the reader received is taken back or sent twice:
+// every chunk the iterator yields is final, so a reader can append each
+// one to what it has, as it would without failures. For that, a chunk is
+// held back until no failure can retract it:
+//
+//   - Text is yielded as it arrives: once an attempt has text, a failure is
+//     resumed and the text stays part of the answer.
+//   - Thoughts are held back until the attempt's first text (or its end),
+//     because a failure before text starts the answer afresh, thinking
+//     included. After that they are yielded as they arrive. The first
+//     thought of each attempt has NewBlock set, so a thought cut by a
+//     failure is never joined with the continuation's.
+//   - Tool-call deltas and the finish reason are held back until the
+//     attempt has ended cleanly, then yielded in the order they came:
+//     a cut tool call is dropped from the answer (its arguments may be cut
+//     in the middle of a JSON value) and the continuation may call it
+//     again, from index 0. So tool calls reach the reader whole, after the
+//     text; a reader that shows arguments as they are written sees them all
+//     at once.
+//   - Usage is yielded as it arrives, as the stream's running totals: what
+//     every attempt so far used, including failed ones, as Response.Usage
+//     counts it. Each usage chunk replaces the one before.
+//
+// Messages shows everything that arrived, at any time, held back or not;
+// after a failure it holds the partial answer, so Resume works. A partial
+// answer keeps only what can be sent back to a provider: its text and the
+// thoughts that carry a signature.
 type StreamResponse struct {
 	s     *settings
 	ctx   context.Context
@@ -127,15 +150,20 @@ func (sr *StreamResponse) TextStream() iter.Seq2[string, error] {
 // the messages before it returns, so the engine's next attempt resumes.
 func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chunk, error) bool) error {
 	sr.mu.Lock()
+	resumed := sr.resuming
 	if sr.resuming {
 		sr.msgs = append(sr.msgs, User(ResumePrompt))
 		sr.resuming = false
-		sr.s.emit(Event{Type: EventResume, Model: t.id})
 	}
 	msgs := slices.Clone(sr.msgs)
 	sr.acc = &accumulator{}
 	sr.current = t.id
 	sr.mu.Unlock()
+	// Observers run after the lock is released: one may well call
+	// Messages, Attempts or Err.
+	if resumed {
+		sr.s.emit(Event{Type: EventResume, Model: t.id})
+	}
 
 	req, err := sr.s.request(t, msgs)
 	if err != nil {
@@ -168,6 +196,11 @@ func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chun
 	// Providers name a call only in its first delta; remember which
 	// indexes are the format tool's.
 	formatCalls := map[int]bool{}
+	// held are the chunks of this attempt not yet final (see StreamResponse);
+	// a failure drops them, a clean end yields them.
+	var held []Chunk
+	committed := false // the attempt has text: a failure is resumed
+	thoughts := 0      // thoughts yielded in this attempt
 	for {
 		// The clock runs only while waiting for the provider, never while
 		// the reader handles a chunk: a slow reader is not a stall.
@@ -175,7 +208,19 @@ func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chun
 		c, err := r.Next()
 		idle.stop()
 		if err == io.EOF {
+			// The answer is whole: record it first, so that it is complete
+			// in Messages and Response even if the reader stops during
+			// what follows.
 			sr.finish(t)
+			for _, h := range held {
+				if h.Kind == ChunkThought {
+					h.NewBlock = h.NewBlock || thoughts == 0
+					thoughts++
+				}
+				if !yield(h, nil) {
+					break
+				}
+			}
 			return nil
 		}
 		if err != nil {
@@ -187,15 +232,55 @@ func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chun
 			}
 			if formatCalls[c.ToolCall.Index] {
 				// The format tool's arguments are the answer: stream them as text.
-				c = Chunk{Kind: ChunkText, Text: c.ToolCall.Arguments}
+				c = Chunk{Kind: ChunkText, Text: c.ToolCall.Arguments, ProviderModel: c.ProviderModel}
 			}
 		}
 		sr.mu.Lock()
 		sr.acc.add(c)
+		hasText := sr.acc.hasText
+		total := sr.usage
+		total.add(sr.acc.usage)
 		sr.mu.Unlock()
-		if !yield(c, nil) {
-			sr.keepPartial(t)
-			return errStopped
+
+		var out []Chunk
+		switch c.Kind {
+		case ChunkText:
+			if hasText && !committed {
+				// From now on a failure is resumed, keeping the thoughts
+				// so far: they are final.
+				committed = true
+				rest := held[:0]
+				for _, h := range held {
+					if h.Kind == ChunkThought {
+						out = append(out, h)
+					} else {
+						rest = append(rest, h)
+					}
+				}
+				held = rest
+			}
+			out = append(out, c)
+		case ChunkThought:
+			if committed {
+				out = append(out, c)
+			} else {
+				held = append(held, c)
+			}
+		case ChunkUsage:
+			c.Usage = total
+			out = append(out, c)
+		default: // tool-call deltas, the finish, kinds yet to come
+			held = append(held, c)
+		}
+		for _, o := range out {
+			if o.Kind == ChunkThought {
+				o.NewBlock = o.NewBlock || thoughts == 0
+				thoughts++
+			}
+			if !yield(o, nil) {
+				sr.keepPartial(t)
+				return errStopped
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // WithTools offers tools to the model. Call returns the model's tool calls
@@ -29,27 +30,70 @@ func WithMaxSteps(n int) Option { return func(s *settings) { s.maxSteps = max(n,
 // which a tool failed (default 3).
 func WithMaxToolFailures(n int) Option { return func(s *settings) { s.maxFailures = max(n, 1) } }
 
-// ExecuteTools runs the tool calls of the last assistant message, all at
-// once, and returns their outputs in the order of the calls. It never
-// fails: an unknown tool, invalid arguments, a returned error or a panic
-// becomes that output's Error. Tools must therefore be safe to run
-// concurrently, like http.Handlers.
+// ExecuteTools runs the tool calls of the last assistant message and
+// returns their outputs in the order of the calls. Up to
+// WithToolConcurrency of them run at once, so tools must be safe to run
+// concurrently, like http.Handlers; at most WithMaxToolCalls of them run at
+// all, and each call beyond gets an output whose Error says so. It never
+// fails: an unknown tool, invalid arguments, a returned error, a panic, or
+// a context that ended before the call could start becomes that output's
+// Error.
 func (r *Response) ExecuteTools(ctx context.Context) []ToolOutput {
 	return r.settings().executeTools(ctx, r.ToolCalls())
 }
 
+// executeTools runs calls on a pool of workers, not a goroutine per call:
+// an answer may hold any number of calls.
 func (s *settings) executeTools(ctx context.Context, calls []ToolCall) []ToolOutput {
 	outs := make([]ToolOutput, len(calls))
-	var wg sync.WaitGroup
-	for i, c := range calls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			outs[i] = s.executeTool(ctx, c)
-		}()
+	run := calls
+	if limit := s.toolLimits.maxCalls(); len(calls) > limit {
+		run = calls[:limit]
+		over := tooManyCalls(len(calls), limit)
+		for i := limit; i < len(calls); i++ {
+			outs[i] = ToolOutput{ID: calls[i].ID, Name: calls[i].Name, Error: over}
+		}
+	}
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		work func()
+	)
+	work = func() {
+		defer wg.Done()
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(run) {
+				return
+			}
+			returned := false
+			func() {
+				defer func() {
+					if !returned {
+						// Only runtime.Goexit (t.FailNow in a test's tool)
+						// gets here: executeTool recovers panics. It ends
+						// this worker once the defers have run, so another
+						// takes its place.
+						outs[i] = ToolOutput{ID: run[i].ID, Name: run[i].Name, Error: &Error{Kind: KindToolExecution,
+							Message: fmt.Sprintf("tool %s ended its goroutine (runtime.Goexit) without returning", run[i].Name)}}
+						wg.Add(1)
+						go work()
+					}
+				}()
+				outs[i] = s.executeTool(ctx, run[i])
+				returned = true
+			}()
+		}
+	}
+	workers := min(s.toolLimits.maxConcurrent(), len(run))
+	wg.Add(workers)
+	for range workers {
+		go work()
 	}
 	wg.Wait()
-	for i := range outs {
+	// Events go out on the calling goroutine, in order, once every tool has
+	// returned; the calls not run for the limit are not events.
+	for i := range run {
 		s.emit(Event{Type: EventToolCall, Output: &outs[i]})
 	}
 	return outs
@@ -57,6 +101,20 @@ func (s *settings) executeTools(ctx context.Context, calls []ToolCall) []ToolOut
 
 func (s *settings) executeTool(ctx context.Context, c ToolCall) (out ToolOutput) {
 	out = ToolOutput{ID: c.ID, Name: c.Name}
+	// First of all: a panic in a tool's Definition would otherwise end the
+	// process, on this goroutine.
+	defer func() {
+		if p := recover(); p != nil {
+			out.Result = ""
+			out.Error = &Error{Kind: KindToolExecution, Message: fmt.Sprintf("tool %s panicked: %v", c.Name, p),
+				Err: &PanicError{Value: p, Stack: debug.Stack()}}
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		out.Error = &Error{Kind: KindToolExecution,
+			Message: fmt.Sprintf("tool %s was not run: the context ended first (%v)", c.Name, context.Cause(ctx)), Err: err}
+		return out
+	}
 	i := slices.IndexFunc(s.tools, func(t Tool) bool { return t.Definition().Name == c.Name })
 	if i < 0 {
 		var names []string
@@ -67,13 +125,6 @@ func (s *settings) executeTool(ctx context.Context, c ToolCall) (out ToolOutput)
 			Message: fmt.Sprintf("there is no tool named %q; the tools are: %s", c.Name, strings.Join(names, ", "))}
 		return out
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			out.Result = ""
-			out.Error = &Error{Kind: KindToolExecution, Message: fmt.Sprintf("tool %s panicked: %v", c.Name, p),
-				Err: &PanicError{Value: p, Stack: debug.Stack()}}
-		}
-	}()
 	res, err := s.tools[i].Execute(context.WithValue(ctx, toolCallKey{}, c.ID), c.Arguments)
 	if err != nil {
 		var e *Error
