@@ -26,7 +26,8 @@ var sharedClient = &http.Client{}
 
 // Resolve fills cfg's empty fields the way every driver must: the explicit
 // value, else the environment variable, else the default. It checks the
-// base URL is an http(s) URL, and returns a KindMissingAPIKey error naming
+// base URL is an http(s) URL, bounds what the HTTP client reads of each
+// response (see ResponseLimits), and returns a KindMissingAPIKey error naming
 // the variable to set when a required key is missing. Drivers call it
 // first thing in Open.
 func (cfg Config) Resolve(d Defaults) (Config, error) {
@@ -55,5 +56,8 @@ func (cfg Config) Resolve(d Defaults) (Config, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = sharedClient
 	}
+	// Every driver reads through the response limits: those of a client
+	// made by LimitResponses, else the defaults.
+	cfg.HTTPClient = limitedClient(cfg.HTTPClient, cfg.Provider)
 	return cfg, nil
 }

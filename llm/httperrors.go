@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Helpers for drivers: the parts of error mapping every HTTP provider
@@ -79,4 +80,25 @@ func clampDuration(ns float64) time.Duration {
 		return maxRetryAfter
 	}
 	return time.Duration(ns)
+}
+
+// MaxErrorMessage bounds the part of an error body that becomes an Error's
+// message: room for the longest real message (Google's quota errors run to
+// several hundred bytes), not for a whole HTML page or a body a hostile
+// server made huge. The body itself is read only up to
+// ResponseLimits.MaxErrorBody.
+const MaxErrorMessage = 2 << 10
+
+// ErrorMessage returns the message of an error body: s trimmed and, past
+// MaxErrorMessage bytes, cut at a character boundary and marked with "…".
+func ErrorMessage(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= MaxErrorMessage {
+		return s
+	}
+	cut := MaxErrorMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut-- // never split a character
+	}
+	return s[:cut] + "…"
 }

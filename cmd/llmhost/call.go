@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/llmhost/llmhost/host"
 	"github.com/llmhost/llmhost/llm"
 	_ "github.com/llmhost/llmhost/providers/all"
 )
@@ -35,6 +36,7 @@ type callFlags struct {
 	maxTokens    int
 	temperature  float64
 	verbose      bool
+	maxInput     string
 }
 
 func newCallCmd(io streams) *cobra.Command {
@@ -75,6 +77,7 @@ GOOGLE_API_KEY, ...), endpoints from --base-url or <PROVIDER>_BASE_URL.`,
 	fl.IntVar(&f.maxTokens, "max-tokens", 0, "bound on the answer's length in tokens")
 	fl.Float64Var(&f.temperature, "temperature", 0, "sampling temperature")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "report each retry and fallback on stderr")
+	fl.StringVar(&f.maxInput, "max-input", "", "the most read of the prompt and of the --schema file, e.g. 16MiB (default 8MiB)")
 	return cmd
 }
 
@@ -87,20 +90,26 @@ func runCall(cmd *cobra.Command, io streams, f callFlags, args []string) error {
 	if model == "" {
 		return usagef("no model: pass --model provider/model (e.g. openai/gpt-4o-mini) or set LLMHOST_MODEL")
 	}
-	prompt, err := readPrompt(io.in, args)
+	maxInput, err := parseMaxInput(f.maxInput)
 	if err != nil {
 		return err
 	}
-	opts, closeAll, err := callOptions(ctx, cmd, io, f, model)
+	prompt, err := readPrompt(io.in, args, maxInput)
 	if err != nil {
 		return err
 	}
-	defer closeAll()
+	// The overall limit covers loading the plugins too: a tool whose
+	// start-up waits must not outlast --timeout.
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
+	opts, closeAll, err := callOptions(ctx, cmd, io, f, model, maxInput)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
 	var msgs []llm.Message
 	if f.system != "" {
 		msgs = append(msgs, llm.System(f.system))
@@ -167,11 +176,11 @@ func streamCall(ctx context.Context, io streams, f callFlags, model string, msgs
 	return resp, err
 }
 
-func readPrompt(stdin io.Reader, args []string) (string, error) {
+func readPrompt(stdin io.Reader, args []string, maxInput int64) (string, error) {
 	if len(args) == 1 && args[0] == "-" {
-		b, err := io.ReadAll(stdin)
+		b, err := readInput(stdin, maxInput, "the prompt read from stdin")
 		if err != nil {
-			return "", fmt.Errorf("reading the prompt from stdin: %w", err)
+			return "", err
 		}
 		if strings.TrimSpace(string(b)) == "" {
 			return "", usagef("the prompt read from stdin is empty")
@@ -182,12 +191,57 @@ func readPrompt(stdin io.Reader, args []string) (string, error) {
 	if strings.TrimSpace(p) == "" {
 		return "", usagef("the prompt is empty")
 	}
+	if int64(len(p)) > maxInput {
+		return "", usagef("the prompt is %s, over the %s input cap (raise it with --max-input)", host.FormatSize(int64(len(p))), host.FormatSize(maxInput))
+	}
 	return p, nil
+}
+
+// parseMaxInput reads --max-input. Its default is host.DefaultMaxInput
+// (8 MiB), the input cap of a plugin call: a prompt of 8 MiB is some two
+// million tokens, the largest context of any current model.
+func parseMaxInput(flag string) (int64, error) {
+	if flag == "" {
+		return host.DefaultMaxInput, nil
+	}
+	n, err := host.ParseSize(flag)
+	if err != nil {
+		return 0, &usageError{fmt.Errorf("--max-input: %w", err)}
+	}
+	if n <= 0 {
+		return 0, usagef("--max-input must be positive, got %s", flag)
+	}
+	return n, nil
+}
+
+// readInput reads what from r, but never more than limit bytes: past that it
+// fails with a usage error naming the cap and --max-input, before the rest
+// is read. Standard input may be a pipe that never ends (yes |, or
+// /dev/zero), and a file may be a device: neither can be sized first.
+func readInput(r io.Reader, limit int64, what string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, usagef("%s is over the %s input cap (raise it with --max-input)", what, host.FormatSize(limit))
+	}
+	return b, nil
+}
+
+// readFile reads the file a flag names, through readInput's cap.
+func readFile(path string, limit int64, flag string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("%s: %w", flag, err)}
+	}
+	defer fh.Close()
+	return readInput(fh, limit, flag+" "+path)
 }
 
 // callOptions turns flags into engine options. The returned function
 // releases the plugins it loaded.
-func callOptions(ctx context.Context, cmd *cobra.Command, io streams, f callFlags, model string) ([]llm.Option, func(), error) {
+func callOptions(ctx context.Context, cmd *cobra.Command, io streams, f callFlags, model string, maxInput int64) ([]llm.Option, func(), error) {
 	var opts []llm.Option
 	if f.retries < 0 {
 		return nil, nil, usagef("--retries must be 0 or more, got %d", f.retries)
@@ -220,9 +274,9 @@ func callOptions(ctx context.Context, cmd *cobra.Command, io streams, f callFlag
 
 	var format *llm.Format
 	if f.schema != "" {
-		b, err := os.ReadFile(f.schema)
+		b, err := readFile(f.schema, maxInput, "--schema")
 		if err != nil {
-			return nil, nil, &usageError{fmt.Errorf("--schema: %w", err)}
+			return nil, nil, err
 		}
 		name := strings.TrimSuffix(filepath.Base(f.schema), filepath.Ext(f.schema))
 		format, err = llm.FormatFromSchema(name, b)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -55,6 +54,7 @@ type sandboxFlags struct {
 	config     []string
 	allowHosts []string
 	allowPaths []string
+	maxInput   string
 }
 
 func (s *sandboxFlags) register(cmd *cobra.Command) {
@@ -64,6 +64,7 @@ func (s *sandboxFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&s.config, "config", nil, "configuration key=value for the plugin; repeatable")
 	fl.StringArrayVar(&s.allowHosts, "allow-host", nil, "a host the plugin may reach (Extism plugins); repeatable")
 	fl.StringArrayVar(&s.allowPaths, "allow-path", nil, "HOST_DIR[:GUEST_DIR] the plugin may read; repeatable")
+	fl.StringVar(&s.maxInput, "max-input", "", "input cap, of stdin too, e.g. 16MiB (default 8MiB)")
 }
 
 func (s *sandboxFlags) options() ([]host.Option, error) {
@@ -80,6 +81,13 @@ func (s *sandboxFlags) options() ([]host.Option, error) {
 			return nil, &usageError{fmt.Errorf("--max-memory: %w", err)}
 		}
 		opts = append(opts, host.WithMaxMemory(n))
+	}
+	if s.maxInput != "" {
+		n, err := parseMaxInput(s.maxInput)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, host.WithMaxInput(n))
 	}
 	if len(s.config) > 0 {
 		kv := map[string]string{}
@@ -129,7 +137,11 @@ network or environment; widen it with --allow-path, --allow-host and --config.`,
 			var input []byte
 			if len(args) == 3 {
 				if args[2] == "-" {
-					if input, err = io.readAll(); err != nil {
+					limit, err := parseMaxInput(sb.maxInput)
+					if err != nil {
+						return err
+					}
+					if input, err = readInput(io.in, limit, "the input read from stdin"); err != nil {
 						return err
 					}
 				} else {
@@ -152,14 +164,6 @@ network or environment; widen it with --allow-path, --allow-host and --config.`,
 	}
 	sb.register(cmd)
 	return cmd
-}
-
-func (s streams) readAll() ([]byte, error) {
-	b, err := io.ReadAll(s.in)
-	if err != nil {
-		return nil, fmt.Errorf("reading stdin: %w", err)
-	}
-	return b, nil
 }
 
 // pluginError adds the guest's stderr, where its panic message lands, to

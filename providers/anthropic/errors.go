@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/anthropics/anthropic-sdk-go"
@@ -78,9 +77,11 @@ func (p *Provider) apiError(apiErr *anthropic.Error) *llm.Error {
 	var body errorBody
 	_ = json.Unmarshal([]byte(apiErr.RawJSON()), &body)
 	status := apiErr.StatusCode
-	msg := body.Error.Message
+	// The body was read up to llm.ResponseLimits.MaxErrorBody; the
+	// message keeps a readable part of it.
+	msg := llm.ErrorMessage(body.Error.Message)
 	if msg == "" {
-		msg = strings.TrimSpace(apiErr.RawJSON())
+		msg = llm.ErrorMessage(apiErr.RawJSON())
 	}
 	if msg == "" {
 		msg = http.StatusText(status)

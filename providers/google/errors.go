@@ -46,7 +46,10 @@ func (p *Provider) error(err error, ex *exchange) *llm.Error {
 // server failure whatever its code, and 0 when the transport saw nothing,
 // in which case the code in the body stands for it.
 func (p *Provider) apiError(apiErr genai.APIError, status int, header http.Header) *llm.Error {
-	e := &llm.Error{Provider: p.name, Message: apiErr.Message, Err: apiErr}
+	// The body was read up to llm.ResponseLimits.MaxErrorBody, and the SDK
+	// makes a body that is not its error object the message: keep a
+	// readable part of it.
+	e := &llm.Error{Provider: p.name, Message: llm.ErrorMessage(apiErr.Message), Err: apiErr}
 	if e.Message == "" {
 		e.Message = apiErr.Status
 	}

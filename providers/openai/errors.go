@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -18,6 +16,7 @@ import (
 // kind, using what the HTTP layer recorded in x (see transport.go). The
 // questions are asked in the order that tells the cases apart:
 //
+//  0. Did the body pass one of the llm.ResponseLimits? That error stands.
 //  1. Did the server answer with an error status? Its kind follows the
 //     status, its message is the provider's own, Retry-After comes from the
 //     recorded headers.
@@ -36,7 +35,13 @@ func (p *Provider) failure(err error, x *exchange) *llm.Error {
 
 	var apiErr *goopenai.APIError
 	var reqErr *goopenai.RequestError
+	var limitErr *llm.Error
 	switch {
+	case errors.Is(readErr, llm.ErrResponseTooLarge) && errors.As(readErr, &limitErr):
+		// The body passed one of the llm.ResponseLimits. Whatever go-openai
+		// made of what came before (an error event it pieced together from
+		// stray lines, say), that is what went wrong.
+		return limitErr
 	case errors.As(err, &apiErr) && apiErr.HTTPStatusCode > 0:
 		return p.statusError(apiErr.HTTPStatusCode, header, apiErr.Message, apiErr.Code, err)
 	case errors.As(err, &reqErr) && reqErr.HTTPStatusCode > 0:
@@ -72,7 +77,7 @@ func (p *Provider) statusError(status int, h http.Header, message string, code a
 		Provider:   p.name,
 		Status:     status,
 		RetryAfter: llm.RetryAfter(h, time.Now()),
-		Message:    or(message, http.StatusText(status)),
+		Message:    or(llm.ErrorMessage(message), http.StatusText(status)),
 		Err:        err,
 	}
 }
@@ -86,21 +91,9 @@ func kindOf(status int, code any) llm.Kind {
 	return llm.KindForStatus(status)
 }
 
-// maxBodyMessage bounds how much of a non-JSON error body becomes the
-// message: enough for a server's sentence, not a whole HTML page.
-const maxBodyMessage = 512
-
-func bodyMessage(body []byte) string {
-	s := strings.TrimSpace(string(body))
-	if len(s) <= maxBodyMessage {
-		return s
-	}
-	cut := maxBodyMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut-- // never split a character
-	}
-	return s[:cut] + "…"
-}
+// bodyMessage is the message of an error body that is not OpenAI's error
+// object: enough for a server's sentence, not a whole HTML page.
+func bodyMessage(body []byte) string { return llm.ErrorMessage(string(body)) }
 
 func or(s, def string) string {
 	if s != "" {

@@ -384,7 +384,7 @@ func stallingServer(t *testing.T, prefix func(w http.ResponseWriter)) string {
 // as a timeout: before answering, and part way through a stream (keeping
 // what arrived).
 func TestStalls(t *testing.T) {
-	policy := llm.WithRetry(llm.RetryPolicy{MaxRetries: llm.NoRetries, AttemptTimeout: 100 * time.Millisecond})
+	policy := llm.WithRetry(llm.RetryPolicy{MaxRetries: llm.NoRetries, AttemptTimeout: time.Second})
 	endpoint := func(url string) []llm.Option {
 		return []llm.Option{llm.WithEndpoint("openai", llm.Endpoint{BaseURL: url, APIKey: "test"}), llm.WithCooldowns(llm.NewCooldowns()), policy}
 	}
