@@ -65,14 +65,14 @@ func TestGoPanicInToolIsAToolError(t *testing.T) {
 }
 
 func TestLoopForeverIsStoppedAtTheTimeout(t *testing.T) {
-	p := load(t, nativeGuest(t), host.WithToolTimeout(200*time.Millisecond))
+	p := load(t, nativeGuest(t), host.WithToolTimeout(2*time.Second))
 	mustTool(t, p, "set", `{"name":"before"}`)
 	_, err := tool(t, p, "loop", `{}`)
-	e := wantError(t, err, host.ReasonTimeout, "200ms timeout")
+	e := wantError(t, err, host.ReasonTimeout, "2s timeout")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("errors.Is(%v, context.DeadlineExceeded) = false", e)
 	}
-	refused(t, "time", "Go tool loops forever (tool timeout 200ms)", err)
+	refused(t, "time", "Go tool loops forever (tool timeout 2s)", err)
 	// The host serves the next call, from a fresh instance.
 	got := mustTool(t, p, "get", `{}`)
 	if got != `""` {

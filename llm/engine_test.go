@@ -199,7 +199,7 @@ func TestAttemptTimeout(t *testing.T) {
 	p.script("m", step{chunks: chunks("never"), tail: errStall}, text("ok"))
 	// A plain call of a stalling step: the fake's Complete does not block,
 	// so use a stream, whose stall detection is the attempt timeout.
-	sr, err := Stream(context.Background(), "fake/m", hi, append(opts, WithRetry(RetryPolicy{AttemptTimeout: 20 * time.Millisecond}))...)
+	sr, err := Stream(context.Background(), "fake/m", hi, append(opts, WithRetry(RetryPolicy{AttemptTimeout: 500 * time.Millisecond}))...)
 	if err != nil {
 		t.Fatal(err)
 	}

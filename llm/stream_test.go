@@ -220,14 +220,14 @@ func TestAdjacentThoughtsKeepTheirSignatures(t *testing.T) {
 func TestSlowReaderIsNotAStall(t *testing.T) {
 	p, opts := newFake(t)
 	p.script("m", step{chunks: chunks("a", "b", "c")})
-	sr, _ := Stream(context.Background(), "fake/m", hi, append(opts, WithRetry(RetryPolicy{AttemptTimeout: 5 * time.Millisecond}))...)
+	sr, _ := Stream(context.Background(), "fake/m", hi, append(opts, WithRetry(RetryPolicy{AttemptTimeout: time.Second}))...)
 	var got strings.Builder
 	for s, err := range sr.TextStream() {
 		if err != nil {
 			t.Fatal(err)
 		}
 		got.WriteString(s)
-		time.Sleep(20 * time.Millisecond) // the reader is slower than the attempt timeout
+		time.Sleep(1500 * time.Millisecond) // the reader is slower than the attempt timeout
 	}
 	if got.String() != "abc" || len(sr.Attempts()) != 0 {
 		t.Errorf("got %q after %v", got.String(), sr.Attempts())

@@ -39,8 +39,14 @@ const (
 	// pointed at a port where nothing listens; its fallback is backup.
 	refusedPrimary = "ollama/primary"
 
-	backoff        = 100 * time.Millisecond
-	attemptTimeout = 300 * time.Millisecond
+	backoff = 100 * time.Millisecond
+	// attemptTimeout bounds every attempt of every case, the healthy
+	// replies' too: it is what turns a stall into a timeout, but a healthy
+	// reply that took longer would fail its case. Under -race on a busy
+	// 2-core machine a round trip to the local fault server can take
+	// hundreds of milliseconds, so the bound leaves it a wide margin; it
+	// costs only the stalled attempts, which wait for it.
+	attemptTimeout = 2 * time.Second
 	maxRetries     = 2
 )
 
@@ -66,7 +72,7 @@ var faultCases = []faultCase{
 	{kind: "not_found", how: "404 model_not_found", step: func() faultserver.Step { return faultserver.Fail(404) }, want: fixed(llm.KindNotFound, 404)},
 	{kind: "rate_limit", how: "429 with Retry-After: 2", step: func() faultserver.Step { return faultserver.RateLimit(2 * time.Second) }, want: fixed(llm.KindRateLimit, 429), wait: 2 * time.Second},
 	{kind: "server", how: "503 server_error", step: func() faultserver.Step { return faultserver.Fail(503) }, want: fixed(llm.KindServer, 503), wait: backoff},
-	{kind: "timeout (stall)", how: "headers, then (stream) \"Hello\", then silence; attempt timeout 300ms",
+	{kind: "timeout (stall)", how: "headers, then (stream) \"Hello\", then silence; attempt timeout " + attemptTimeout.String(),
 		step: func() faultserver.Step { return faultserver.Stall(partial, 0) }, want: fixed(llm.KindTimeout, 0), afterContent: true, wait: backoff},
 	{kind: "connection (cut)", how: "connection dropped mid-body (plain) or after \"Hello\" (stream)",
 		step: func() faultserver.Step { return faultserver.Cut(partial) }, want: fixed(llm.KindConnection, 0), afterContent: true, wait: backoff},
