@@ -20,7 +20,7 @@ import (
 // holds what was observed, and only what a test holds to.
 
 // escapeAreas orders the table.
-var escapeAreas = []string{"files", "environment", "network", "memory", "time", "output", "input", "stack", "exit", "traps", "exports", "loading"}
+var escapeAreas = []string{"files", "environment", "network", "memory", "time", "output", "input", "stack", "exit", "traps", "exports", "loading", "schemas", "cache", "concurrency"}
 
 type escape struct{ area, attempt, result, test string }
 
