@@ -1,4 +1,4 @@
-//go:build unix && !linux
+//go:build unix
 
 package host
 
@@ -15,10 +15,6 @@ func fileOwner(fi fs.FileInfo) (uid int, ok bool) {
 	}
 	return int(st.Uid), true
 }
-
-// fileStamp reports no stamp: the change time is not read portably on this
-// system, so every cache entry is hashed whenever it is checked.
-func fileStamp(fs.FileInfo) (stamp [5]uint64, ok bool) { return stamp, false }
 
 // unixModes says that permission bits and owners mean what they say here.
 const unixModes = true
