@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"time"
 )
@@ -112,6 +113,10 @@ func (s *settings) run(ctx context.Context, primary string, streaming bool, try 
 			}
 
 			dec, capped := s.decide(ctx, RetryState{Attempt: n, Elapsed: s.clock.Now().Sub(start), Model: id, Fallbacks: order[i+1:], Err: err}, policy)
+			if ctx.Err() != nil {
+				// The context ended while the strategy decided.
+				return target{}, attempts, s.interrupted(ctx, err, attempts)
+			}
 			s.emit(Event{Type: EventFailure, Model: id, Attempt: n, Err: err, Decision: dec})
 			switch dec.Action {
 			case ActionRetry:
@@ -213,7 +218,7 @@ func (s *settings) decide(ctx context.Context, st RetryState, policy RetryPolicy
 		// change the order the engine holds it to, nor the attempts.
 		view, cause := st, *st.Err
 		view.Fallbacks, view.Err = slices.Clone(st.Fallbacks), &cause
-		dec, err = s.strategy.Decide(ctx, view)
+		dec, err = s.ask(ctx, view)
 	}
 	if err != nil {
 		dec, _ = policy.Decide(ctx, st)
@@ -237,6 +242,38 @@ func (s *settings) decide(ctx context.Context, st RetryState, policy RetryPolicy
 }
 
 var errNoStrategy = errors.New("no strategy")
+
+// ask runs the call's strategy on a goroutine of its own, so that neither
+// its panic nor its blocking can break the call: a panic (or
+// runtime.Goexit) is an error, which makes the policy decide; a strategy
+// that has not answered when ctx ends is left behind, and the call ends
+// with ctx as it would in a backoff. Its goroutine runs on until Decide
+// returns, and its answer is dropped.
+func (s *settings) ask(ctx context.Context, st RetryState) (Decision, error) {
+	type answer struct {
+		dec Decision
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		returned := false
+		defer func() {
+			if !returned {
+				p := recover()
+				ch <- answer{err: &PanicError{Value: p, Stack: debug.Stack()}}
+			}
+		}()
+		dec, err := s.strategy.Decide(ctx, st)
+		returned = true
+		ch <- answer{dec, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.dec, a.err
+	case <-ctx.Done():
+		return Decision{Action: ActionFail}, ctx.Err()
+	}
+}
 
 // failure is the error a call returns when it gives up after attempts.
 // Running out of retries on retryable failures is KindRetriesExhausted; a

@@ -53,12 +53,30 @@ const (
 	// 100 KiB. What is past the bound is dropped, not failed: the status
 	// decides the error's kind, and the body only its message.
 	DefaultMaxErrorBody = 1 << 20
+
+	// DefaultMaxValues bounds the JSON values of a whole answer, or of one
+	// server-sent event: each object, array and element counts one (the
+	// count is of '{', '[' and ',' outside strings). Size alone does not
+	// bound what an answer costs once decoded: three bytes of "{}," in
+	// OpenAI's "choices" decode into a struct of about 900 bytes, so a
+	// 30 MiB body of them took 8.9 GB of heap and 33 s. Real answers hold a
+	// few dozen values (the text is one string, however long; an image one
+	// base64 string); the most are tool calls whose arguments are JSON
+	// objects, where a thousand records of ten fields is 11,000 values.
+	// 100,000 leaves room for ten times that, and bounds the decoded
+	// answer to tens of MiB whatever its shape.
+	DefaultMaxValues = 100_000
 )
 
 // ResponseLimits bound what a provider reads of one HTTP response. A zero
 // field takes its default (DefaultMaxResponseBody, ...); a negative one
 // means no bound, which is only safe with a peer that is trusted not to
 // be hostile.
+//
+// MaxValues bounds what an answer costs once the provider's SDK decodes it,
+// which its size does not (see DefaultMaxValues). It counts the values of a
+// 2xx body, and of each event of a stream; an error body is bounded by
+// MaxErrorBody alone.
 //
 // A 2xx body or stream past its bound fails with an *Error of kind
 // response_validation that names the bound, which is not retried by
@@ -69,6 +87,7 @@ type ResponseLimits struct {
 	MaxEvent     int64 // one server-sent event; default DefaultMaxStreamEvent
 	MaxStream    int64 // a whole stream; default DefaultMaxStream
 	MaxErrorBody int64 // the part of an error body read; default DefaultMaxErrorBody
+	MaxValues    int64 // JSON values of one answer or one event; default DefaultMaxValues
 }
 
 // DefaultResponseLimits returns the default limits with every field
@@ -85,6 +104,7 @@ func (l ResponseLimits) normalized() ResponseLimits {
 	def(&l.MaxEvent, DefaultMaxStreamEvent)
 	def(&l.MaxStream, DefaultMaxStream)
 	def(&l.MaxErrorBody, DefaultMaxErrorBody)
+	def(&l.MaxValues, DefaultMaxValues)
 	return l
 }
 
@@ -146,14 +166,15 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp == nil || resp.Body == nil || resp.Body == http.NoBody {
 		return resp, err
 	}
-	b := &limitedBody{rc: resp.Body, t: t, status: resp.StatusCode}
+	b := &limitedBody{rc: resp.Body, t: t, status: resp.StatusCode, maxValues: -1}
 	switch {
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		b.max, b.truncate = t.limits.MaxErrorBody, true
 	case isEventStream(resp.Header):
 		b.max, b.maxEvent, b.stream = t.limits.MaxStream, t.limits.MaxEvent, true
+		b.maxValues = t.limits.MaxValues
 	default:
-		b.max = t.limits.MaxBody
+		b.max, b.maxValues = t.limits.MaxBody, t.limits.MaxValues
 	}
 	resp.Body = b
 	return resp, nil
@@ -175,6 +196,9 @@ type limitedBody struct {
 	truncate bool  // past max is the end of the body, not a failure
 	stream   bool
 	maxEvent int64 // one event; negative for none
+	// maxValues bounds the JSON values of the body, or of each event of a
+	// stream; negative for none (and for error bodies).
+	maxValues int64
 
 	mu    sync.Mutex // Close may come from another goroutine than Read
 	n     int64      // bytes passed on
@@ -182,6 +206,10 @@ type limitedBody struct {
 	line  int64      // bytes of the line being read, but its '\n'
 	last  byte       // the byte before, to tell "\r\n" from "\n"
 	err   error      // once set, every Read returns it
+
+	values   int64 // JSON values of the body, or of the event being read
+	inString bool  // the last byte counted was inside a JSON string
+	escaped  bool  // ... and right after its backslash
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -208,10 +236,20 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		}
 		b.fail(err)
 	}
-	if b.stream && b.maxEvent >= 0 {
-		if i := b.scan(p[:n]); i >= 0 {
+	if b.stream {
+		if i, overValues := b.scan(p[:n]); i >= 0 {
 			n = i
-			err = b.exceeded(fmt.Sprintf("a server-sent event of the stream exceeded %s", size(b.maxEvent)), "MaxEvent", b.maxEvent)
+			if overValues {
+				err = b.exceeded(fmt.Sprintf("a server-sent event of the stream held more than %d JSON values", b.maxValues), "MaxValues", b.maxValues)
+			} else {
+				err = b.exceeded(fmt.Sprintf("a server-sent event of the stream exceeded %s", size(b.maxEvent)), "MaxEvent", b.maxEvent)
+			}
+			b.fail(err)
+		}
+	} else if b.maxValues >= 0 {
+		if i := b.count(p[:n]); i >= 0 {
+			n = i
+			err = b.exceeded(fmt.Sprintf("the response body held more than %d JSON values", b.maxValues), "MaxValues", b.maxValues)
 			b.fail(err)
 		}
 	}
@@ -220,21 +258,28 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 }
 
 // scan follows events through p and returns how many bytes of it fit
-// within the event limit, or -1 when all of it does. An event ends at a
-// blank line ("\n" or "\r\n" alone).
-func (b *limitedBody) scan(p []byte) int {
+// within the event limits, or -1 when all of it does; overValues says
+// that the limit passed was MaxValues rather than MaxEvent. An event ends
+// at a blank line ("\n" or "\r\n" alone).
+func (b *limitedBody) scan(p []byte) (fit int, overValues bool) {
 	off := 0
 	for off < len(p) {
 		i := bytes.IndexByte(p[off:], '\n')
 		if i < 0 {
 			seg := p[off:]
+			if j := b.count(seg); j >= 0 {
+				return off + j, true
+			}
 			b.line += int64(len(seg))
 			b.event += int64(len(seg))
 			b.last = seg[len(seg)-1]
-			if b.event > b.maxEvent {
-				return len(p) - int(b.event-b.maxEvent)
+			if b.maxEvent >= 0 && b.event > b.maxEvent {
+				return len(p) - int(b.event-b.maxEvent), false
 			}
-			return -1
+			return -1, false
+		}
+		if j := b.count(p[off : off+i+1]); j >= 0 {
+			return off + j, true
 		}
 		prev := b.last
 		if i > 0 {
@@ -242,14 +287,51 @@ func (b *limitedBody) scan(p []byte) int {
 		}
 		blank := b.line+int64(i) == 0 || (b.line+int64(i) == 1 && prev == '\r')
 		b.event += int64(i + 1)
-		if b.event > b.maxEvent {
-			return off + i + 1 - int(b.event-b.maxEvent)
+		if b.maxEvent >= 0 && b.event > b.maxEvent {
+			return off + i + 1 - int(b.event-b.maxEvent), false
 		}
 		if blank {
-			b.event = 0
+			b.event, b.values = 0, 0
 		}
 		b.line, b.last = 0, '\n'
 		off += i + 1
+	}
+	return -1, false
+}
+
+// count counts the JSON values in p, going on from the bytes before it,
+// and returns how many bytes of p fit within MaxValues, or -1 when all of
+// it does. A value is counted where it can cost an allocation once
+// decoded: at each '{' and '[' and at each ',' outside a string. Strings
+// are followed only within a line, since JSON writes a line end in a
+// string as "\n": in a stream each data line is JSON of its own, and a
+// body whose string holds a raw line end is not JSON, which every decoder
+// refuses before it allocates anything.
+func (b *limitedBody) count(p []byte) int {
+	if b.maxValues < 0 {
+		return -1
+	}
+	for i, c := range p {
+		switch {
+		case c == '\n':
+			b.inString, b.escaped = false, false
+		case b.escaped:
+			b.escaped = false
+		case b.inString:
+			switch c {
+			case '\\':
+				b.escaped = true
+			case '"':
+				b.inString = false
+			}
+		case c == '"':
+			b.inString = true
+		case c == '{' || c == '[' || c == ',':
+			b.values++
+			if b.values > b.maxValues {
+				return i
+			}
+		}
 	}
 	return -1
 }
@@ -257,8 +339,12 @@ func (b *limitedBody) scan(p []byte) int {
 // exceeded is the error of a limit passed: what, the bound, and how to
 // change it.
 func (b *limitedBody) exceeded(what, field string, limit int64) error {
+	unit := "bytes"
+	if field == "MaxValues" {
+		unit = "values"
+	}
 	return &Error{Kind: KindResponseValidation, Provider: b.t.provider, Status: b.status,
-		Message: fmt.Sprintf("%s, the limit on what is read of one response (ResponseLimits.%s, %d bytes): the server is misbehaving, or raise the limit with llm.LimitResponses", what, field, limit),
+		Message: fmt.Sprintf("%s, the limit on what is read of one response (ResponseLimits.%s, %d %s): the server is misbehaving, or raise the limit with llm.LimitResponses", what, field, limit, unit),
 		Err:     ErrResponseTooLarge}
 }
 

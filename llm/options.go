@@ -116,7 +116,10 @@ func WithCooldowns(c *Cooldowns) Option {
 
 // WithObserver calls f for every event of a call: each attempt, each
 // failure and the decision taken on it. f must be quick; it runs on the
-// calling goroutine.
+// calling goroutine (a stream's reader's), with no lock of the engine held,
+// so it may call the Stream's methods. A panic in f is not recovered: like
+// a panic in the caller's own code, it reaches the caller of Call, or the
+// reader of the stream.
 func WithObserver(f func(Event)) Option {
 	return func(s *settings) { s.observers = append(s.observers, f) }
 }

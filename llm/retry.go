@@ -153,8 +153,12 @@ func (p RetryPolicy) Decide(_ context.Context, s RetryState) (Decision, error) {
 
 // RetryStrategy decides what happens after a failed attempt. RetryPolicy is
 // the built-in one; a retry-strategy plugin is another. When a strategy
-// returns an error, the engine falls back to the call's RetryPolicy for that
-// decision: a broken strategy must not break the call.
+// returns an error, or panics, the engine falls back to the call's
+// RetryPolicy for that decision: a broken strategy must not break the call.
+// Decide gets the call's context and runs on a goroutine of its own; one
+// still deciding when the context ends is not waited for: the call ends
+// then, as it would in a backoff, and the strategy's late answer is
+// dropped.
 //
 // Every strategy is bounded by the call's RetryPolicy, whatever it answers,
 // because a strategy is code the engine does not trust to end (a plugin, a

@@ -7,8 +7,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // WithTools offers tools to the model. Call returns the model's tool calls
@@ -35,15 +35,31 @@ func WithMaxToolFailures(n int) Option { return func(s *settings) { s.maxFailure
 // WithToolConcurrency of them run at once, so tools must be safe to run
 // concurrently, like http.Handlers; at most WithMaxToolCalls of them run at
 // all, and each call beyond gets an output whose Error says so. It never
-// fails: an unknown tool, invalid arguments, a returned error, a panic, or
-// a context that ended before the call could start becomes that output's
-// Error.
+// fails: an unknown tool, invalid arguments, a returned error, a panic, a
+// context that ended before the call could start, or a tool still running
+// ToolGrace after the context ended becomes that output's Error. So
+// ExecuteTools returns by ctx's deadline plus ToolGrace, whatever the tools
+// do; a panic in a goroutine a tool started, or its os.Exit, cannot be
+// contained by anything in the process and ends it.
 func (r *Response) ExecuteTools(ctx context.Context) []ToolOutput {
 	return r.settings().executeTools(ctx, r.ToolCalls())
 }
 
+// ToolGrace is how long ExecuteTools waits, once its context has ended,
+// for tools still running to return. A tool that honours its context
+// returns well within it, with its own error (a plugin says which timeout
+// stopped it); a Go tool that ignores its context would otherwise hold the
+// turn, and the call, past its deadline for as long as it runs. After
+// ToolGrace such a tool is abandoned: its output's Error says it did not
+// return, and its goroutine runs on, unobserved, until the tool returns;
+// what it returns then is dropped. Go cannot stop a goroutine, so a tool
+// that never returns keeps its goroutine for the life of the process.
+const ToolGrace = time.Second
+
 // executeTools runs calls on a pool of workers, not a goroutine per call:
-// an answer may hold any number of calls.
+// an answer may hold any number of calls. The workers hand each output to
+// the caller through a channel with room for all of them, so a worker the
+// caller has stopped waiting for never blocks, nor writes to outs.
 func (s *settings) executeTools(ctx context.Context, calls []ToolCall) []ToolOutput {
 	outs := make([]ToolOutput, len(calls))
 	run := calls
@@ -54,13 +70,16 @@ func (s *settings) executeTools(ctx context.Context, calls []ToolCall) []ToolOut
 			outs[i] = ToolOutput{ID: calls[i].ID, Name: calls[i].Name, Error: over}
 		}
 	}
+	type result struct {
+		i   int
+		out ToolOutput
+	}
 	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		work func()
+		next    atomic.Int64
+		results = make(chan result, len(run))
+		work    func()
 	)
 	work = func() {
-		defer wg.Done()
 		for {
 			i := int(next.Add(1) - 1)
 			if i >= len(run) {
@@ -74,25 +93,46 @@ func (s *settings) executeTools(ctx context.Context, calls []ToolCall) []ToolOut
 						// gets here: executeTool recovers panics. It ends
 						// this worker once the defers have run, so another
 						// takes its place.
-						outs[i] = ToolOutput{ID: run[i].ID, Name: run[i].Name, Error: &Error{Kind: KindToolExecution,
-							Message: fmt.Sprintf("tool %s ended its goroutine (runtime.Goexit) without returning", run[i].Name)}}
-						wg.Add(1)
+						results <- result{i, ToolOutput{ID: run[i].ID, Name: run[i].Name, Error: &Error{Kind: KindToolExecution,
+							Message: fmt.Sprintf("tool %s ended its goroutine (runtime.Goexit) without returning", run[i].Name)}}}
 						go work()
 					}
 				}()
-				outs[i] = s.executeTool(ctx, run[i])
+				out := s.executeTool(ctx, run[i])
 				returned = true
+				results <- result{i, out}
 			}()
 		}
 	}
-	workers := min(s.toolLimits.maxConcurrent(), len(run))
-	wg.Add(workers)
-	for range workers {
+	for range min(s.toolLimits.maxConcurrent(), len(run)) {
 		go work()
 	}
-	wg.Wait()
+	done := make([]bool, len(run))
+	var grace <-chan time.Time
+	ctxDone := ctx.Done()
+collect:
+	for got := 0; got < len(run); got++ {
+		select {
+		case r := <-results:
+			outs[r.i], done[r.i] = r.out, true
+			continue
+		case <-ctxDone:
+			ctxDone, grace = nil, time.After(ToolGrace)
+		case <-grace:
+			break collect
+		}
+		got-- // the context ended, or the grace began: no output came
+	}
+	for i := range run {
+		if !done[i] {
+			outs[i] = ToolOutput{ID: run[i].ID, Name: run[i].Name, Error: &Error{Kind: KindToolExecution,
+				Message: fmt.Sprintf("tool %s did not return within %s of the end of its context (%v); it was abandoned (llm.ToolGrace)",
+					run[i].Name, ToolGrace, context.Cause(ctx)), Err: ctx.Err()}}
+		}
+	}
 	// Events go out on the calling goroutine, in order, once every tool has
-	// returned; the calls not run for the limit are not events.
+	// returned or been abandoned; the calls not run for the limit are not
+	// events.
 	for i := range run {
 		s.emit(Event{Type: EventToolCall, Output: &outs[i]})
 	}

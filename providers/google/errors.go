@@ -35,6 +35,13 @@ func (p *Provider) error(err error, ex *exchange) *llm.Error {
 	if errors.As(err, &uerr) || errors.Is(err, context.Canceled) || llm.KindOf(err) != "" {
 		return llm.TransportError(p.name, "", err)
 	}
+	if status == 0 {
+		// No answer arrived, nor did the network fail: the SDK refused the
+		// request before sending it (a model id such as "../../admin" is
+		// "invalid model parameter"). The fault is the request's.
+		return &llm.Error{Kind: llm.KindBadRequest, Provider: p.name,
+			Message: "the request was refused before it was sent: " + err.Error(), Err: err}
+	}
 	// An answer arrived and could not be understood: a body or an event
 	// that is not the JSON Gemini sends.
 	return &llm.Error{Kind: llm.KindResponseValidation, Provider: p.name,
