@@ -46,7 +46,7 @@ func failure(ctx context.Context, err error, memHit bool, stderr *capture, limit
 		return e
 	case memHit:
 		e.Reason = ReasonMemoryLimit
-		e.Message = fmt.Sprintf("the plugin needed more than its %s memory limit", FormatSize(int64(limit)))
+		e.Message = fmt.Sprintf("the plugin needed more than its %s memory limit (host.WithMaxMemory sets it)", FormatSize(int64(limit)))
 		return e
 	case goStackOverflow(e.Stderr):
 		e.Reason, e.Message = ReasonStackOverflow, firstLine(goFatal(e.Stderr))

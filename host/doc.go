@@ -55,9 +55,12 @@
 // variables; configuration only through an explicit map. Before a module is
 // compiled its structure is checked against ModuleLimits, and the whole Load
 // runs under a deadline (WithLoadTimeout); a tool's parameter schema and the
-// arguments checked against it are bounded by SchemaLimits. Each limit is an
-// Option. An instance that trapped, timed out, exited or hit its memory
-// limit is discarded and never runs again. Compiled code read back from the
+// arguments checked against it are bounded by SchemaLimits, and the tools
+// describe declares, with their schemas together, by DescribeLimits; an
+// Extism guest's output and error message are held to the output cap like
+// a native guest's reply. Each limit is an Option. An instance that
+// trapped, timed out, exited or hit its memory limit is discarded and never
+// runs again. Compiled code read back from the
 // disk cache is authenticated first: an altered entry is recompiled, never
 // run.
 //

@@ -49,6 +49,10 @@ const extismKernelMemory = 1 << 20
 //   - its http_request follows redirects to any host and panics on a bad
 //     allowed-host pattern: the guest's HTTP imports are the host's own
 //     functions (extismhttp.go), and patterns are checked at Load;
+//   - it reads an error_set message whatever its size, and an output_set
+//     past the kernel's memory as empty output: the guest's output_set and
+//     error_set are the host's own too, bounded by the output cap and the
+//     memory (extismreply.go);
 //   - closing its runtime under a running call looks to it like exit(0),
 //     a success: the driver stops the calls in flight first (liveCalls).
 type extismDriver struct {
@@ -68,8 +72,9 @@ func newExtismDriver(ctx context.Context, wasm []byte, cache wazero.CompilationC
 	if err != nil {
 		return nil, err
 	}
-	// HTTP goes through the host's own functions (see extismhttp.go).
-	wasm, err = renameHTTPImports(wasm)
+	// HTTP and replies go through the host's own functions (see
+	// extismhttp.go and extismreply.go).
+	wasm, err = renameHostImports(wasm)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +89,7 @@ func newExtismDriver(ctx context.Context, wasm []byte, cache wazero.CompilationC
 	// No AllowedPaths: the SDK would mount them with wazero's own directory
 	// mount, which does not keep the guest inside (see mount.go). The
 	// granted directories come with the module configuration instead.
-	cp, err := extism.NewCompiledPlugin(ctx, m, extism.PluginConfig{RuntimeConfig: rc, EnableWasi: wasi}, h.hostFunctions())
+	cp, err := extism.NewCompiledPlugin(ctx, m, extism.PluginConfig{RuntimeConfig: rc, EnableWasi: wasi}, append(h.hostFunctions(), replyHostFunctions(cfg.maxOutput)...))
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +178,7 @@ func (in *extismInstance) call(ctx context.Context, fn string, input []byte, tim
 	// The kernel must hold the whole input in its memory; the SDK would
 	// otherwise hand the guest garbage without a word.
 	if uint64(len(input)) > in.d.limit {
-		return nil, &Error{Reason: ReasonInputTooLarge, Message: fmt.Sprintf("the input (%s) cannot fit in the plugin's %s memory limit", FormatSize(int64(len(input))), FormatSize(int64(in.d.limit)))}
+		return nil, &Error{Reason: ReasonInputTooLarge, Message: fmt.Sprintf("the input (%s) cannot fit in the plugin's %s memory limit (host.WithMaxMemory sets it)", FormatSize(int64(len(input))), FormatSize(int64(in.d.limit)))}
 	}
 	in.stderr.reset()
 	in.mems.reset()
@@ -197,6 +202,11 @@ func (in *extismInstance) call(ctx context.Context, fn string, input []byte, tim
 	}
 	if in.hostErr != nil && err != nil {
 		in.dead = true
+		if e, ok := in.hostErr.(*Error); ok {
+			// A reply the host refused (extismreply.go), with its reason.
+			e.Stderr, e.Err = in.stderr.String(), err
+			return nil, e
+		}
 		return nil, &Error{Reason: ReasonTrap, Message: in.hostErr.Error(), Err: in.hostErr, Stderr: in.stderr.String()}
 	}
 	if in.mems.hit() {
@@ -216,7 +226,7 @@ func (in *extismInstance) call(ctx context.Context, fn string, input []byte, tim
 		return nil, &Error{Reason: ReasonGuestError, Message: fmt.Sprintf("the function returned status %d", rc), Stderr: in.stderr.String()}
 	}
 	if int64(len(out)) > in.d.cfg.maxOutput {
-		return nil, &Error{Reason: ReasonOutputTooLarge, Message: fmt.Sprintf("the reply is %s, over the %s output cap", FormatSize(int64(len(out))), FormatSize(in.d.cfg.maxOutput)), Stderr: in.stderr.String()}
+		return nil, &Error{Reason: ReasonOutputTooLarge, Message: fmt.Sprintf("the reply is %s, over the %s output cap (host.WithMaxOutput sets it)", FormatSize(int64(len(out))), FormatSize(in.d.cfg.maxOutput)), Stderr: in.stderr.String()}
 	}
 	return out, nil
 }

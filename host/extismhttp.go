@@ -61,12 +61,16 @@ const (
 
 var extismHTTPFuncs = map[string]bool{"http_request": true, "http_status_code": true, "http_headers": true}
 
-// renameHTTPImports points the guest's HTTP imports at the host's own
-// functions; a module that imports none is returned as it is.
-func renameHTTPImports(wasm []byte) ([]byte, error) {
+// renameHostImports points the guest's HTTP imports, and its reply
+// imports (see extismreply.go), at the host's own functions; a module that
+// imports none is returned as it is.
+func renameHostImports(wasm []byte) ([]byte, error) {
 	return wasmbin.RenameImports(wasm, func(module, name string) (string, bool) {
-		if module == extismModule && extismHTTPFuncs[name] {
+		switch {
+		case module == extismModule && extismHTTPFuncs[name]:
 			return extismHTTPModule, true
+		case module == extismModule && extismReplyFuncs[name]:
+			return extismReplyModule, true
 		}
 		return "", false
 	})

@@ -155,6 +155,10 @@ func load(ctx context.Context, wasm []byte, cfg *config, source string) (_ *Plug
 		return nil, timedOut(fmt.Errorf("load plugin: %s is not a valid module: %w", what, err))
 	}
 	s := inspectModule(compiled)
+	if v := otherABIVersion(s); v != "" {
+		rt.Close(ctx)
+		return nil, fmt.Errorf("load plugin: %s exports %s: it was built for another version of the llmhost ABI; this host speaks llmhost/1 (%s)", what, v, abi.ExportMarker)
+	}
 	p.info = Info{ABI: s.abi, SHA256: digest, Size: size, Exports: s.exports, Imports: s.imports,
 		Memory: MemoryInfo{MinBytes: s.minMemory, LimitBytes: limit}}
 	p.funcs = s.funcs
@@ -235,6 +239,9 @@ func (c *config) check() error {
 	if err := c.limits.check(); err != nil {
 		return err
 	}
+	if err := c.describeLimits.check(); err != nil {
+		return err
+	}
 	if err := checkHostPatterns(c.hosts); err != nil {
 		return err
 	}
@@ -294,4 +301,20 @@ func Inspect(ctx context.Context, path string, opts ...Option) (Info, error) {
 	}
 	defer p.Close(ctx)
 	return p.Info(), nil
+}
+
+// otherABIVersion returns the marker export of an llmhost ABI other than
+// llmhost/1 that a module without llmhost/1's marker declares, or "": such a
+// module must be refused by name, not run as a plain module.
+func otherABIVersion(s *shape) string {
+	if _, ok := s.funcs[abi.ExportMarker]; ok {
+		return ""
+	}
+	prefix := strings.TrimSuffix(abi.ExportMarker, "1")
+	for name := range s.funcs {
+		if strings.HasPrefix(name, prefix) {
+			return name
+		}
+	}
+	return ""
 }

@@ -188,7 +188,7 @@ func (in *nativeInstance) call(ctx context.Context, fn string, input []byte, tim
 			p := uint32(in.stack[0])
 			if p == 0 {
 				in.dead = true
-				return nil, &Error{Reason: ReasonMemoryLimit, Message: fmt.Sprintf("the plugin could not allocate %s for its input", FormatSize(int64(n))), Stderr: in.stderr.String()}
+				return nil, &Error{Reason: ReasonMemoryLimit, Message: fmt.Sprintf("the plugin could not allocate %s for its input (its memory limit is %s; host.WithMaxMemory sets it)", FormatSize(int64(n)), FormatSize(int64(in.d.limit))), Stderr: in.stderr.String()}
 			}
 			if uint64(p)+uint64(n) > uint64(in.mem.Size()) {
 				in.dead = true
@@ -208,7 +208,7 @@ func (in *nativeInstance) call(ctx context.Context, fn string, input []byte, tim
 	}
 	rp, rn, isErr := abi.Unpack(in.stack[0])
 	if int64(rn) > in.d.cfg.maxOutput {
-		return nil, &Error{Reason: ReasonOutputTooLarge, Message: fmt.Sprintf("the reply is %s, over the %s output cap", FormatSize(int64(rn)), FormatSize(in.d.cfg.maxOutput)), Stderr: in.stderr.String()}
+		return nil, &Error{Reason: ReasonOutputTooLarge, Message: fmt.Sprintf("the reply is %s, over the %s output cap (host.WithMaxOutput sets it)", FormatSize(int64(rn)), FormatSize(in.d.cfg.maxOutput)), Stderr: in.stderr.String()}
 	}
 	view, ok := in.mem.Read(rp, rn)
 	if !ok {

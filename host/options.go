@@ -55,8 +55,10 @@ type config struct {
 	maxLive   int
 	// schemaLimits bound tool schemas and arguments (schemalimits.go).
 	schemaLimits SchemaLimits
-	loadTO       time.Duration
-	limits       ModuleLimits // zero fields: DefaultModuleLimits
+	// describeLimits bound what describe declares (describelimits.go).
+	describeLimits DescribeLimits
+	loadTO         time.Duration
+	limits         ModuleLimits // zero fields: DefaultModuleLimits
 }
 
 // mount is a directory grant: hostPath, seen by the guest at GuestPath.

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -65,11 +66,22 @@ func (p *Plugin) Call(ctx context.Context, fn string, input []byte) ([]byte, err
 }
 
 func (p *Plugin) call(ctx context.Context, fn string, input []byte, timeout time.Duration) ([]byte, error) {
-	if _, ok := p.funcs[fn]; !ok {
+	def, ok := p.funcs[fn]
+	if !ok {
 		return nil, p.errorf(fn, ReasonMissingExport, "the plugin exports no function %q (its exports: %s)", fn, strings.Join(p.exportNames(), ", "))
 	}
+	if p.info.ABI != ABINative && (len(def.ParamTypes()) > 0 || len(def.ResultTypes()) > 1) {
+		// The SDK would refuse it with wazero's words, which read like
+		// the guest's own error_set message.
+		return nil, p.errorf(fn, ReasonMissingExport, "the export %s has the signature %s; an Extism export takes no parameters and returns at most one value", fn, signature(def))
+	}
 	if int64(len(input)) > p.cfg.maxInput {
-		return nil, p.errorf(fn, ReasonInputTooLarge, "the input is %s, over the %s input cap", FormatSize(int64(len(input))), FormatSize(p.cfg.maxInput))
+		return nil, p.errorf(fn, ReasonInputTooLarge, "the input is %s, over the %s input cap (host.WithMaxInput sets it)", FormatSize(int64(len(input))), FormatSize(p.cfg.maxInput))
+	}
+	if err := ctx.Err(); err != nil {
+		// Before an instance is taken: a call that cannot run must not
+		// cost a warm instance, which a done context would kill.
+		return nil, p.fill(canceled(ctx), fn)
 	}
 	in, e := p.pool.get(ctx)
 	if e != nil {
@@ -86,6 +98,15 @@ func (p *Plugin) call(ctx context.Context, fn string, input []byte, timeout time
 		return nil, p.fill(e, fn)
 	}
 	return out, nil
+}
+
+// canceled is the error of a call whose context was done before it
+// started.
+func canceled(ctx context.Context) *Error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &Error{Reason: ReasonTimeout, Message: "the call's context deadline had passed before it started", Err: context.DeadlineExceeded}
+	}
+	return &Error{Reason: ReasonCanceled, Message: "the call was canceled before it started", Err: context.Canceled}
 }
 
 // CallTool runs one of the plugin's tools. The arguments are first checked
@@ -277,8 +298,24 @@ func (p *Plugin) describe(ctx context.Context) error {
 	if p.name == "" {
 		p.name = "plugin"
 	}
+	// Native or not, a reply that would cost the host without bound is
+	// refused, not ignored.
+	dl := p.cfg.describeLimits.withDefaults()
+	over, objects, err := checkDescribe(&p.desc, dl)
+	if err != nil {
+		return fmt.Errorf("load plugin: describe: %w", err)
+	}
 	p.mcp = !native && p.desc.ABI == "" && len(p.desc.Tools) > 0
 	p.tools = make(map[string]*toolEntry, len(p.desc.Tools))
+	if over < len(p.desc.Tools) {
+		// Refused before any schema is compiled; but a schema over its
+		// own SchemaLimits (refused before compiling, too) is named as such.
+		t := p.desc.Tools[over]
+		if _, err := newToolEntry(t, p.cfg.schemaLimits); err != nil {
+			return fmt.Errorf("load plugin: tool %s: %w", t.Name, err)
+		}
+		return fmt.Errorf("load plugin: describe: %w", &DescribeLimitError{Limit: "Subschemas", Value: objects, Max: dl.Subschemas})
+	}
 	for _, t := range p.desc.Tools {
 		entry, err := newToolEntry(t, p.cfg.schemaLimits)
 		if err != nil && native {
@@ -311,6 +348,10 @@ func (p *Plugin) setInfo() {
 
 func (p *Plugin) fill(e *Error, fn string) *Error {
 	e.Plugin = p.name
+	if e.Plugin == "" {
+		// A module loaded from bytes fails before describe named it.
+		e.Plugin = "plugin"
+	}
 	if e.Function == "" {
 		e.Function = fn
 	}

@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,7 +53,7 @@ func (p *pool) get(ctx context.Context) (instance, *Error) {
 		select {
 		case p.slots <- struct{}{}:
 		case <-ctx.Done():
-			return nil, &Error{Reason: ReasonCanceled, Message: "no instance became free before the context ended", Err: ctx.Err()}
+			return nil, p.busy(ctx)
 		}
 	}
 	p.mu.Lock()
@@ -77,6 +79,25 @@ func (p *pool) get(ctx context.Context) (instance, *Error) {
 	p.created.Add(1)
 	p.inUse.Add(1)
 	return in, nil
+}
+
+// busy is the error of a call whose context ended while every instance
+// the pool may have (WithMaxInstances) was running another call: a
+// deadline is ReasonTimeout, like a call stopped by its deadline, and a
+// cancellation ReasonCanceled.
+func (p *pool) busy(ctx context.Context) *Error {
+	n := cap(p.slots)
+	what := fmt.Sprintf("all %d instances", n)
+	if n == 1 {
+		what = "the 1 instance"
+	}
+	e := &Error{Reason: ReasonCanceled, Err: ctx.Err(),
+		Message: fmt.Sprintf("the call was canceled while waiting for an instance: %s the plugin may have were busy (host.WithMaxInstances sets how many)", what)}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		e.Reason = ReasonTimeout
+		e.Message = fmt.Sprintf("the call's deadline passed while it waited for an instance: %s the plugin may have were busy (host.WithMaxInstances sets how many)", what)
+	}
+	return e
 }
 
 // put gives back an instance obtained from get.
