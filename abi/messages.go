@@ -3,6 +3,11 @@ package abi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
 )
 
 // Describe is the reply of the describe export: who the plugin is and which
@@ -55,6 +60,9 @@ func (t *Tool) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	t.Name, t.Description, t.Parameters = w.Name, w.Description, w.Parameters
+	if !isAbsent(w.InputSchema) && !isSchema(w.InputSchema) {
+		return fmt.Errorf("tool %q: inputSchema is not a JSON Schema (an object or a boolean)", w.Name)
+	}
 	if isAbsent(t.Parameters) {
 		t.Parameters = w.InputSchema
 	}
@@ -150,6 +158,65 @@ type Decision struct {
 	Model string `json:"model,omitempty"`
 }
 
+// UnmarshalJSON reads delay_ms as decision.json says: a JSON number of
+// integral value, however written (2000, 2000.0, 2e3), up to the largest
+// int64; null or absent is 0. A fraction, a number past int64 (1e300) or
+// anything not a number is an error that names delay_ms, never a silent 0
+// or a wait that wraps around. Negative values decode, for Validate to
+// refuse with its own message.
+func (d *Decision) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Action  Action          `json:"action"`
+		DelayMS json.RawMessage `json:"delay_ms"`
+		Model   *string         `json:"model"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	ms, err := integer(w.DelayMS)
+	if err != nil {
+		return fmt.Errorf("decision: delay_ms %s", err)
+	}
+	*d = Decision{Action: w.Action, DelayMS: ms}
+	if w.Model != nil {
+		d.Model = *w.Model
+	}
+	return nil
+}
+
+// integer reads a JSON number of integral value into an int64; absent or
+// null is 0.
+func integer(raw json.RawMessage) (int64, error) {
+	s := string(bytes.TrimSpace(raw))
+	if s == "" || s == "null" {
+		return 0, nil
+	}
+	if s[0] != '-' && (s[0] < '0' || s[0] > '9') {
+		return 0, fmt.Errorf("is %.40s, not a number", s)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err == nil {
+		return n, nil
+	}
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%.40s is out of range (at most %d)", s, int64(math.MaxInt64))
+	}
+	// A fraction or an exponent. Float precision suffices: a delay is
+	// whole milliseconds, far below 2^53.
+	f, err := strconv.ParseFloat(s, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && f == 0:
+		return 0, fmt.Errorf("%.40s is not a whole number of milliseconds", s)
+	case err != nil || math.Abs(f) >= 1<<63:
+		return 0, fmt.Errorf("%.40s is out of range (at most %d)", s, int64(math.MaxInt64))
+	case f != math.Trunc(f), f == 0 && strings.Trim(strings.ToLower(strings.SplitN(s, "e", 2)[0]), "-0.") != "":
+		// The second: a value too small for a float64 (1e-400), which
+		// ParseFloat rounds to 0 without an error.
+		return 0, fmt.Errorf("%.40s is not a whole number of milliseconds", s)
+	}
+	return int64(f), nil
+}
+
 // Error is the message of an error reply, from any export.
 type Error struct {
 	// Message says what went wrong, for humans and for the model.
@@ -164,6 +231,13 @@ func (e *Error) Error() string { return e.Message }
 // Config is the input of llmhost_configure: the plugin's configuration, an
 // explicit map granted by the user.
 type Config map[string]string
+
+// isSchema reports whether m has the form of a JSON Schema: an object or
+// a boolean. Whether the object is a valid schema is the host's to check.
+func isSchema(m json.RawMessage) bool {
+	s := bytes.TrimSpace(m)
+	return len(s) > 0 && s[0] == '{' || bytes.Equal(s, []byte("true")) || bytes.Equal(s, []byte("false"))
+}
 
 func isAbsent(m json.RawMessage) bool {
 	s := bytes.TrimSpace(m)

@@ -27,6 +27,9 @@ func (d *Describe) Validate() error {
 		if t.Parameters != nil && !json.Valid(t.Parameters) {
 			return fmt.Errorf("describe: tool %q: parameters is not valid JSON", t.Name)
 		}
+		if t.Parameters != nil && !isSchema(t.Parameters) {
+			return fmt.Errorf("describe: tool %q: parameters is not a JSON Schema (an object or a boolean)", t.Name)
+		}
 	}
 	clear(seen)
 	for i, p := range d.Parsers {

@@ -41,7 +41,7 @@ func dispatch(export string, input []byte) (out []byte, isErr bool) {
 		}()
 		switch export {
 		case abi.ExportDescribe:
-			out = describeReply()
+			out, err = describeReply()
 		case abi.ExportCall:
 			v, err = callTool(input)
 		case abi.ExportParse:
@@ -91,12 +91,18 @@ func encodeError(err error) []byte {
 	return b
 }
 
-func describeReply() []byte {
+// describeReply is the describe reply, built once. A schema that does not
+// marshal (a tool's reflected schema, or a Go value the reflector got
+// wrong) is an error reply naming the cause, not a reply of "null".
+func describeReply() ([]byte, error) {
 	if reg.describe == nil {
-		d := Describe()
-		reg.describe, _ = json.Marshal(d)
+		b, err := json.Marshal(Describe())
+		if err != nil {
+			return nil, fmt.Errorf("pdk: describe: %v", err)
+		}
+		reg.describe = b
 	}
-	return reg.describe
+	return reg.describe, nil
 }
 
 func callTool(input []byte) (any, error) {

@@ -1,6 +1,7 @@
 package pdk
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -59,7 +60,13 @@ func Tool[A, R any](name, description string, fn func(args A) (R, error)) {
 
 // ToolSchema registers a tool with an explicit parameter schema and raw JSON
 // arguments, for tools whose arguments do not map well onto a Go type.
+// parameters must be a JSON Schema, a JSON object or boolean (nil: none);
+// anything else panics here, where the mistake is, rather than making a
+// describe reply the host refuses at load.
 func ToolSchema(name, description string, parameters json.RawMessage, fn func(args json.RawMessage) (any, error)) {
+	if parameters != nil && (!json.Valid(parameters) || !isSchema(parameters)) {
+		panic(fmt.Sprintf("pdk: tool %s: parameters %.40q is not a JSON Schema (a JSON object or boolean)", name, parameters))
+	}
 	register(name, description, func() json.RawMessage { return parameters }, fn)
 }
 
@@ -117,4 +124,10 @@ func Describe() abi.Describe {
 		d.Parsers = append(d.Parsers, reg.parsers[n].decl)
 	}
 	return d
+}
+
+// isSchema reports whether b, valid JSON, is an object or a boolean.
+func isSchema(b json.RawMessage) bool {
+	s := bytes.TrimSpace(b)
+	return len(s) > 0 && s[0] == '{' || bytes.Equal(s, []byte("true")) || bytes.Equal(s, []byte("false"))
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-func compile(t *testing.T, name string) *jsonschema.Schema {
+func compile(t testing.TB, name string) *jsonschema.Schema {
 	t.Helper()
 	b, err := schema.Get(name)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +83,31 @@ GOOGLE_API_KEY, ...), endpoints from --base-url or <PROVIDER>_BASE_URL.`,
 	return cmd
 }
 
+// check refuses numbers no call can honour, before anything is read or
+// sent: a negative count or timeout would otherwise be taken silently as
+// its default or as none.
+func (f *callFlags) check() error {
+	switch {
+	case f.retries < 0:
+		return usagef("--retries must be 0 or more, got %d", f.retries)
+	case f.parseRetries < 0:
+		return usagef("--parse-retries must be 0 or more, got %d", f.parseRetries)
+	case f.maxSteps < 1:
+		return usagef("--max-steps must be 1 or more, got %d", f.maxSteps)
+	case f.maxTokens < 0:
+		return usagef("--max-tokens must be positive (or 0 for the provider's default), got %d", f.maxTokens)
+	case f.timeout < 0:
+		return usagef("--timeout must be positive (or 0 for none), got %s", f.timeout)
+	case math.IsNaN(f.temperature) || math.IsInf(f.temperature, 0) || f.temperature < 0:
+		return usagef("--temperature must be a number of 0 or more, got %v", f.temperature)
+	}
+	return nil
+}
+
 func runCall(cmd *cobra.Command, io streams, f callFlags, args []string) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	model := f.model
 	if model == "" {
@@ -124,6 +150,11 @@ func runCall(cmd *cobra.Command, io streams, f callFlags, args []string) error {
 		if !f.json && resp != nil && resp.Text() != "" {
 			fmt.Fprintln(io.out, resp.Pretty())
 		}
+	}
+	// Ctrl-C: the call stopped because it was told to, whatever error
+	// the engine saw on the way out. What arrived before is kept.
+	if err != nil && errors.Is(cmd.Context().Err(), context.Canceled) {
+		err = &interruptedError{err}
 	}
 	if f.json {
 		r := newResult(model, resp, err)
@@ -206,7 +237,7 @@ func parseMaxInput(flag string) (int64, error) {
 	}
 	n, err := host.ParseSize(flag)
 	if err != nil {
-		return 0, &usageError{fmt.Errorf("--max-input: %w", err)}
+		return 0, &usageError{err: fmt.Errorf("--max-input: %w", err)}
 	}
 	if n <= 0 {
 		return 0, usagef("--max-input must be positive, got %s", flag)
@@ -233,7 +264,7 @@ func readInput(r io.Reader, limit int64, what string) ([]byte, error) {
 func readFile(path string, limit int64, flag string) ([]byte, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, &usageError{fmt.Errorf("%s: %w", flag, err)}
+		return nil, &usageError{err: fmt.Errorf("%s: %w", flag, err)}
 	}
 	defer fh.Close()
 	return readInput(fh, limit, flag+" "+path)
@@ -243,22 +274,24 @@ func readFile(path string, limit int64, flag string) ([]byte, error) {
 // releases the plugins it loaded.
 func callOptions(ctx context.Context, cmd *cobra.Command, io streams, f callFlags, model string, maxInput int64) ([]llm.Option, func(), error) {
 	var opts []llm.Option
-	if f.retries < 0 {
-		return nil, nil, usagef("--retries must be 0 or more, got %d", f.retries)
-	}
 	opts = append(opts, llm.WithMaxRetries(f.retries), llm.WithParseRetries(f.parseRetries), llm.WithMaxSteps(f.maxSteps))
 	for _, fb := range f.fallbacks {
 		if _, _, err := llm.SplitModel(fb); err != nil {
-			return nil, nil, &usageError{fmt.Errorf("--fallback: %w", err)}
+			return nil, nil, &usageError{err: fmt.Errorf("--fallback: %w", err)}
 		}
 	}
 	if len(f.fallbacks) > 0 {
 		opts = append(opts, llm.WithFallbacks(f.fallbacks...))
 	}
+	if cmd.Flags().Changed("base-url") {
+		if u, err := url.Parse(f.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, usagef("--base-url must be an http or https URL such as https://api.openai.com/v1, got %q", f.baseURL)
+		}
+	}
 	if f.baseURL != "" {
 		prov, _, err := llm.SplitModel(model)
 		if err != nil {
-			return nil, nil, &usageError{err}
+			return nil, nil, &usageError{err: err}
 		}
 		opts = append(opts, llm.WithEndpoint(prov, llm.Endpoint{BaseURL: f.baseURL}))
 	}
@@ -281,7 +314,7 @@ func callOptions(ctx context.Context, cmd *cobra.Command, io streams, f callFlag
 		name := strings.TrimSuffix(filepath.Base(f.schema), filepath.Ext(f.schema))
 		format, err = llm.FormatFromSchema(name, b)
 		if err != nil {
-			return nil, nil, &usageError{fmt.Errorf("--schema %s: %w", f.schema, err)}
+			return nil, nil, &usageError{err: fmt.Errorf("--schema %s: %w", f.schema, err)}
 		}
 	}
 	if f.formatMode != "" {
@@ -322,13 +355,14 @@ func callOptions(ctx context.Context, cmd *cobra.Command, io streams, f callFlag
 func narrate(w io.Writer, e llm.Event) {
 	switch e.Type {
 	case llm.EventFailure:
-		var le *llm.Error
-		errors.As(e.Err, &le)
+		if e.Err == nil {
+			return
+		}
 		switch e.Decision.Action {
 		case llm.ActionRetry:
-			fmt.Fprintf(w, "llmhost: %s failed (%s); retrying in %s\n", e.Model, describe(le), e.Decision.Delay.Round(time.Millisecond))
+			fmt.Fprintf(w, "llmhost: %s failed (%s); retrying in %s\n", e.Model, describe(e.Err), e.Decision.Delay.Round(time.Millisecond))
 		case llm.ActionFallback:
-			fmt.Fprintf(w, "llmhost: %s failed (%s); falling back\n", e.Model, describe(le))
+			fmt.Fprintf(w, "llmhost: %s failed (%s); falling back\n", e.Model, describe(e.Err))
 		}
 	case llm.EventSkip:
 		fmt.Fprintf(w, "llmhost: %s skipped: %v\n", e.Model, e.Err)

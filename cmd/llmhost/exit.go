@@ -17,6 +17,9 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // an error of no known kind
 	exitUsage   = 2 // bad flags or arguments
+	// exitInterrupted is the shell's status for a command ended by
+	// SIGINT (128 + 2): the call was stopped, whatever it was doing.
+	exitInterrupted = 130
 )
 
 var exitCodes = map[llm.Kind]int{
@@ -43,6 +46,10 @@ func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
+	var ie *interruptedError
+	if errors.As(err, &ie) {
+		return exitInterrupted
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return exitUsage
@@ -57,8 +64,13 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// usageError is a mistake in how the command was invoked.
-type usageError struct{ err error }
+// usageError is a mistake in how the command was invoked. flags marks
+// one found while parsing the flags, when the flags after it were not
+// read.
+type usageError struct {
+	err   error
+	flags bool
+}
 
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
@@ -67,14 +79,63 @@ func (e *usageError) Unwrap() error { return e.err }
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
-			return &usageError{fmt.Errorf("%s: %w (see llmhost %s --help)", cmd.CommandPath(), err, cmd.Name())}
+			return &usageError{err: fmt.Errorf("%s: %w (see %s --help)", cmd.CommandPath(), err, cmd.CommandPath())}
 		}
 		return nil
 	}
 }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// interruptedError is a command stopped by SIGINT (Ctrl-C).
+type interruptedError struct{ err error }
+
+func (e *interruptedError) Error() string { return "interrupted: " + e.err.Error() }
+func (e *interruptedError) Unwrap() error { return e.err }
+
+// Kinds the --json object reports for failures that are not the engine's:
+// they complete llm's kinds, each with its own exit status.
+const (
+	kindUsage       llm.Kind = "usage"       // exit 2
+	kindInterrupted llm.Kind = "interrupted" // exit 130
+	kindPluginLoad  llm.Kind = "plugin_load" // exit 51
+	kindPlugin      llm.Kind = "plugin"      // exit 50
+	kindInternal    llm.Kind = "internal"    // exit 1: a bug in llmhost
+)
+
+// cliKind is the kind of a failure of the CLI itself, or "" for an
+// engine error, whose kind is its own.
+func cliKind(err error) llm.Kind {
+	var ie *interruptedError
+	var ue *usageError
+	var pe *panicError
+	var ce *codedError
+	switch {
+	case errors.As(err, &ie):
+		return kindInterrupted
+	case errors.As(err, &ue):
+		return kindUsage
+	case errors.As(err, &pe):
+		return kindInternal
+	case errors.As(err, &ce) && ce.code == exitPluginLoad:
+		return kindPluginLoad
+	case errors.As(err, &ce) && ce.code == exitPlugin:
+		return kindPlugin
+	}
+	return ""
+}
+
+// panicError is a panic of the command, recovered so that the process
+// still reports it the documented way (and --json still prints its one
+// object).
+type panicError struct {
+	value any
+}
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("internal error (a bug in llmhost; please report it): panic: %v", e.value)
 }
 
 // codedError carries an exit code that has already been reported, as with
@@ -103,6 +164,10 @@ func report(err error, stderr io.Writer) int {
 
 // describe renders an error with the attempts that led to it.
 func describe(err error) string {
+	var ie *interruptedError
+	if errors.As(err, &ie) {
+		return "interrupted: " + describe(ie.err)
+	}
 	var e *llm.Error
 	if !errors.As(err, &e) {
 		return err.Error()

@@ -42,7 +42,16 @@ func newResult(model string, resp *llm.Response, err error) result {
 	}
 	if err != nil {
 		var e *llm.Error
-		if !errors.As(err, &e) {
+		found := errors.As(err, &e)
+		if k := cliKind(err); k != "" {
+			// A failure of the CLI's own (a usage error, an interrupt, a
+			// plugin that did not load) keeps the attempts made before it.
+			le := &llm.Error{Kind: k, Message: describe(err)}
+			if found {
+				le.Provider, le.Attempts = e.Provider, e.Attempts
+			}
+			e = le
+		} else if !found {
 			e = &llm.Error{Kind: llm.KindOf(err), Message: err.Error()}
 		}
 		r.Error = e

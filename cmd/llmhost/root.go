@@ -27,7 +27,7 @@ WebAssembly plugins, run in a sandbox.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err: err, flags: true} })
 	root.AddCommand(newCallCmd(io), newPluginCmd(io), newDemoCmd(io))
 	return root
 }
