@@ -43,6 +43,10 @@ type diskCache struct {
 	dir string
 	cc  wazero.CompilationCache
 	key []byte
+	// keyFile is the key's file, which no grant may let a guest read
+	// (see grantcheck.go).
+	keyPath string
+	keyFile os.FileInfo
 
 	mu        sync.Mutex // serializes prune and seal
 	compiling int        // Loads of this process between prune and seal; guarded by caches
@@ -123,7 +127,7 @@ func openDiskCache(dir string) (*diskCache, error) {
 	if err := trustDir(dir); err != nil {
 		return nil, err
 	}
-	key, err := loadCacheKey(dir)
+	key, keyPath, keyFile, err := loadCacheKey(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +135,7 @@ func openDiskCache(dir string) (*diskCache, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &diskCache{dir: dir, cc: cc, key: key}
+	d := &diskCache{dir: dir, cc: cc, key: key, keyPath: keyPath, keyFile: keyFile}
 	if caches.byDir == nil {
 		caches.byDir = map[string]*diskCache{}
 	}
@@ -164,6 +168,13 @@ func (d *diskCache) prune(c *config) error {
 	}
 	caches.Unlock()
 	return nil
+}
+
+// pendingCache returns the disk cache Load c is using, nil if it uses none.
+func (c *config) pendingCache() *diskCache {
+	caches.Lock()
+	defer caches.Unlock()
+	return caches.pending[c]
 }
 
 func processMemoryCache() wazero.CompilationCache {

@@ -74,12 +74,12 @@ func cacheKeyPath(dir string) string {
 }
 
 // loadCacheKey returns the user's cache key, making it (32 random bytes,
-// mode 0600) if there is none.
-func loadCacheKey(dir string) ([]byte, error) {
+// mode 0600) if there is none, with the path and the file it is in.
+func loadCacheKey(dir string) (key []byte, path string, file os.FileInfo, err error) {
 	p := cacheKeyPath(dir)
 	kdir := filepath.Dir(p)
 	if err := trustDir(kdir); err != nil {
-		return nil, fmt.Errorf("cache key: %w", err)
+		return nil, "", nil, fmt.Errorf("cache key: %w", err)
 	}
 	if err := os.MkdirAll(kdir, 0o700); err != nil {
 		// A read-only home: keep the key with the cache instead.
@@ -87,37 +87,37 @@ func loadCacheKey(dir string) ([]byte, error) {
 		kdir = dir
 	}
 	if err := trustDir(kdir); err != nil {
-		return nil, fmt.Errorf("cache key: %w", err)
+		return nil, "", nil, fmt.Errorf("cache key: %w", err)
 	}
 	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
 		if err := makeCacheKey(p); err != nil {
-			return nil, fmt.Errorf("cache key: %w", err)
+			return nil, "", nil, fmt.Errorf("cache key: %w", err)
 		}
 	}
 	fi, err := os.Lstat(p)
 	if err != nil {
-		return nil, fmt.Errorf("cache key: %w", err)
+		return nil, "", nil, fmt.Errorf("cache key: %w", err)
 	}
 	if !fi.Mode().IsRegular() || fi.Size() != keySize {
-		return nil, fmt.Errorf("cache key %s is not a regular file of %d bytes (mode %s, %d bytes): remove it and a new key is made", p, keySize, fi.Mode(), fi.Size())
+		return nil, "", nil, fmt.Errorf("cache key %s is not a regular file of %d bytes (mode %s, %d bytes): remove it and a new key is made", p, keySize, fi.Mode(), fi.Size())
 	}
 	if unixModes {
 		me := os.Geteuid()
 		if uid, ok := fileOwner(fi); ok && uid != me {
-			return nil, fmt.Errorf("cache key %s is owned by uid %d, not you (uid %d): remove it and a new key is made: %w", p, uid, me, fs.ErrPermission)
+			return nil, "", nil, fmt.Errorf("cache key %s is owned by uid %d, not you (uid %d): remove it and a new key is made: %w", p, uid, me, fs.ErrPermission)
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("cache key %s can be read or written by others (mode %s): chmod 600 %s: %w", p, fi.Mode(), p, fs.ErrPermission)
+			return nil, "", nil, fmt.Errorf("cache key %s can be read or written by others (mode %s): chmod 600 %s: %w", p, fi.Mode(), p, fs.ErrPermission)
 		}
 	}
-	key, err := os.ReadFile(p)
+	key, err = os.ReadFile(p)
 	if err != nil {
-		return nil, fmt.Errorf("cache key: %w", err)
+		return nil, "", nil, fmt.Errorf("cache key: %w", err)
 	}
 	if len(key) != keySize {
-		return nil, fmt.Errorf("cache key %s holds %d bytes, not %d: remove it and a new key is made", p, len(key), keySize)
+		return nil, "", nil, fmt.Errorf("cache key %s holds %d bytes, not %d: remove it and a new key is made", p, len(key), keySize)
 	}
-	return key, nil
+	return key, p, fi, nil
 }
 
 // makeCacheKey writes a new key at p, unless another process does first:

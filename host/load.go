@@ -257,7 +257,7 @@ func (c *config) check() error {
 			return fmt.Errorf("allowed path %s: guest path %q must be absolute", m.HostPath, m.GuestPath)
 		}
 	}
-	return nil
+	return c.checkOverlap()
 }
 
 // checkNative verifies the exports the llmhost/1 calling convention needs.

@@ -47,6 +47,7 @@ type confinedFS struct {
 	dir      experimentalsys.FS // wazero's mount of the directory, for its file objects
 	root     *os.Root
 	writable bool
+	hidden   os.FileInfo // the cache key, which no open may reach (see grantcheck.go); nil: none
 }
 
 // readOnlyFS is wazero's read-only wrapper, answering an open that asks for
@@ -73,8 +74,16 @@ type grant struct {
 	root *os.Root
 }
 
-// openGrants opens the plugin's granted directories.
+// openGrants opens the plugin's granted directories, once the compilation
+// cache is chosen: no writable grant may reach the cache, and no grant
+// lets the guest read its key (see grantcheck.go).
 func (c *config) openGrants() error {
+	if d := c.pendingCache(); d != nil {
+		if err := c.checkCacheGrants(d); err != nil {
+			return err
+		}
+		c.hidden = d.keyFile
+	}
 	for _, m := range c.paths {
 		r, err := os.OpenRoot(m.HostPath)
 		if err != nil {
@@ -98,7 +107,7 @@ func (c *config) closeGrants() {
 func (c *config) fsConfig() wazero.FSConfig {
 	fsc := wazero.NewFSConfig()
 	for _, g := range c.grants {
-		var fsys experimentalsys.FS = &confinedFS{dir: sysfs.DirFS(g.HostPath), root: g.root, writable: g.Writable}
+		var fsys experimentalsys.FS = &confinedFS{dir: sysfs.DirFS(g.HostPath), root: g.root, writable: g.Writable, hidden: c.hidden}
 		if !g.Writable {
 			fsys = readOnlyFS{&sysfs.ReadFS{FS: fsys}}
 		}
@@ -155,14 +164,29 @@ func (c *confinedFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.File
 	if flag&experimentalsys.O_EXCL != 0 {
 		osFlag |= os.O_EXCL
 	}
-	inside, err := c.root.OpenFile(rel(p), osFlag, perm&fs.ModePerm)
-	if err != nil {
+	// Non-blocking, so that opening a FIFO does not wait for a writer
+	// beyond the call's deadline (open(2) cannot be interrupted); the
+	// type is checked below.
+	inside, err := c.root.OpenFile(rel(p), osFlag|syscall.O_NONBLOCK, perm&fs.ModePerm)
+	if errors.Is(err, syscall.ENXIO) {
+		return nil, experimentalsys.EACCES // a FIFO opened to write, with no reader
+	} else if err != nil {
 		return nil, errno(err)
 	}
 	defer inside.Close()
 	want, err := inside.Stat()
 	if err != nil {
 		return nil, errno(err)
+	}
+	if c.hidden != nil && os.SameFile(want, c.hidden) {
+		return nil, experimentalsys.EACCES
+	}
+	if !want.Mode().IsRegular() && !want.IsDir() {
+		// A FIFO, socket or device the host left in the directory: its
+		// open and reads may block past every deadline (a FIFO waits for
+		// a writer), or never end (/dev/zero). Only files and
+		// directories are granted.
+		return nil, experimentalsys.EACCES
 	}
 	// The file exists now, as the guest asked: open it again without
 	// creating or truncating anything. This open also applies what the

@@ -2,6 +2,7 @@ package host
 
 import (
 	"maps"
+	"os"
 	"runtime"
 	"time"
 )
@@ -50,7 +51,8 @@ type config struct {
 	env       map[string]string
 	hosts     []string
 	paths     []mount
-	grants    []grant // paths, opened by Load (see mount.go)
+	grants    []grant     // paths, opened by Load (see mount.go)
+	hidden    os.FileInfo // the cache key, hidden from every grant (see grantcheck.go)
 	maxIdle   int
 	maxLive   int
 	// schemaLimits bound tool schemas and arguments (schemalimits.go).
@@ -179,6 +181,12 @@ func WithAllowedHosts(hosts ...string) Option {
 // open that asks to write, create or truncate fails with EROFS, as do
 // mkdir, rmdir, unlink, rename, link, symlink and setting times by path;
 // writing, resizing or setting times through a descriptor fails with EBADF.
+//
+// Only regular files and directories open: a FIFO, socket or device in the
+// directory fails with EACCES, since its open or reads could block past the
+// call's deadline. The compilation cache's key cannot be opened either
+// (EACCES), and a grant may not overlap a writable one, nor a writable one
+// the compilation cache: Load fails, naming both (see grantcheck.go).
 func WithAllowedPath(hostPath, guestPath string) Option {
 	return func(c *config) { c.paths = append(c.paths, mount{HostPath: hostPath, GuestPath: guestPath}) }
 }

@@ -70,7 +70,7 @@ func (p *Plugin) call(ctx context.Context, fn string, input []byte, timeout time
 	if !ok {
 		return nil, p.errorf(fn, ReasonMissingExport, "the plugin exports no function %q (its exports: %s)", fn, strings.Join(p.exportNames(), ", "))
 	}
-	if p.info.ABI != ABINative && (len(def.ParamTypes()) > 0 || len(def.ResultTypes()) > 1) {
+	if _, viaSDK := p.drv.(*extismDriver); viaSDK && def != nil && (len(def.ParamTypes()) > 0 || len(def.ResultTypes()) > 1) {
 		// The SDK would refuse it with wazero's words, which read like
 		// the guest's own error_set message.
 		return nil, p.errorf(fn, ReasonMissingExport, "the export %s has the signature %s; an Extism export takes no parameters and returns at most one value", fn, signature(def))
