@@ -13,8 +13,13 @@ type accumulator struct {
 	// string would copy the whole text so far on every chunk, quadratic in
 	// the answer's length. The part's own field is filled in when another
 	// part follows it, or in the copy message returns.
-	tail          strings.Builder
-	tailOpen      bool
+	tail     strings.Builder
+	tailOpen bool
+	// sig holds the signature of the last part while deltas extend it,
+	// when that part is a Thought: a server may send a signature in any
+	// number of deltas (250,000 of 8 bytes fit in one stream), and adding
+	// each to the string so far would be quadratic too.
+	sig           strings.Builder
 	args          map[int]*strings.Builder // tool-call arguments by parts index
 	calls         map[int]int              // delta index -> parts index
 	usage         Usage
@@ -44,12 +49,12 @@ func (a *accumulator) add(c Chunk) {
 		if n := len(a.parts); n > 0 && a.tailOpen && !c.NewBlock {
 			if t, ok := a.parts[n-1].(Thought); ok && t.Redacted == "" && c.Redacted == "" {
 				a.tail.WriteString(c.Text)
-				t.Signature += c.Signature
-				a.parts[n-1] = t
+				a.sig.WriteString(c.Signature)
 				return
 			}
 		}
-		a.push(Thought{Signature: c.Signature, Redacted: c.Redacted}, c.Text)
+		a.push(Thought{Redacted: c.Redacted}, c.Text)
+		a.sig.WriteString(c.Signature)
 	case ChunkToolCall:
 		d := c.ToolCall
 		if a.calls == nil {
@@ -86,7 +91,7 @@ func (a *accumulator) message(partial bool) Message {
 	m := Message{Role: RoleAssistant}
 	for i, p := range a.parts {
 		if a.tailOpen && i == len(a.parts)-1 {
-			p = withText(p, a.tail.String())
+			p = withTail(p, a.tail.String(), a.sig.String())
 		}
 		switch p := p.(type) {
 		case ToolCall:
@@ -127,20 +132,21 @@ func (a *accumulator) closeTail() {
 		return
 	}
 	n := len(a.parts)
-	a.parts[n-1] = withText(a.parts[n-1], a.tail.String())
-	// A new Builder, not Reset: the string just stored shares the old
-	// one's memory (String does not copy).
-	a.tail = strings.Builder{}
+	a.parts[n-1] = withTail(a.parts[n-1], a.tail.String(), a.sig.String())
+	// New Builders, not Reset: the strings just stored share the old
+	// ones' memory (String does not copy).
+	a.tail, a.sig = strings.Builder{}, strings.Builder{}
 	a.tailOpen = false
 }
 
-// withText returns p, a Text or a Thought, with its text replaced.
-func withText(p Part, text string) Part {
+// withTail returns p, a Text or a Thought, with its text replaced and, for
+// a Thought, sig as its signature.
+func withTail(p Part, text, sig string) Part {
 	switch p := p.(type) {
 	case Text:
 		return Text(text)
 	case Thought:
-		p.Text = text
+		p.Text, p.Signature = text, sig
 		return p
 	}
 	return p

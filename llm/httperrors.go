@@ -91,14 +91,42 @@ const MaxErrorMessage = 2 << 10
 
 // ErrorMessage returns the message of an error body: s trimmed and, past
 // MaxErrorMessage bytes, cut at a character boundary and marked with "…".
+// Bytes that are not UTF-8 and control characters other than newline and
+// tab become U+FFFD: the message is the server's text, and the CLI prints
+// it to a terminal, where a hostile server's escape sequences (ESC, CSI)
+// could otherwise rewrite the screen or the window title.
 func ErrorMessage(s string) string {
 	s = strings.TrimSpace(s)
-	if len(s) <= MaxErrorMessage {
+	if len(s) > MaxErrorMessage {
+		cut := MaxErrorMessage
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // never split a character
+		}
+		s = s[:cut] + "…"
+	}
+	return printable(s)
+}
+
+// printable replaces invalid UTF-8 and control characters (C0 but newline
+// and tab, DEL, C1) with U+FFFD, allocating only when there is one.
+func printable(s string) string {
+	clean := func(r rune) bool {
+		return r != utf8.RuneError && (r >= 0x20 || r == '\n' || r == '\t') && (r < 0x7f || r > 0x9f)
+	}
+	ok := true
+	for _, r := range s {
+		if !clean(r) {
+			ok = false
+			break
+		}
+	}
+	if ok {
 		return s
 	}
-	cut := MaxErrorMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut-- // never split a character
-	}
-	return s[:cut] + "…"
+	return strings.Map(func(r rune) rune {
+		if clean(r) {
+			return r
+		}
+		return utf8.RuneError
+	}, s)
 }

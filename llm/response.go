@@ -65,6 +65,18 @@ func (r *Response) ToolCalls() []ToolCall { return r.Message().ToolCalls() }
 // and tool calls with their arguments.
 func (r *Response) Pretty() string {
 	var parts []string
+	// run joins consecutive text parts (an answer may hold any number of
+	// them: joining each to the string so far would be quadratic). open
+	// says it is the last part and may grow; a text beginning with "["
+	// stands alone, as the markers do.
+	var run strings.Builder
+	open := false
+	end := func() {
+		if open {
+			parts[len(parts)-1] = run.String()
+			run, open = strings.Builder{}, false
+		}
+	}
 	for _, m := range r.Messages[r.answer:] {
 		if m.Role != RoleAssistant {
 			continue
@@ -72,20 +84,27 @@ func (r *Response) Pretty() string {
 		for _, p := range m.Content {
 			switch p := p.(type) {
 			case Text:
-				if len(parts) > 0 && !strings.HasPrefix(parts[len(parts)-1], "[") {
-					parts[len(parts)-1] += string(p)
-				} else {
-					parts = append(parts, string(p))
+				if open {
+					run.WriteString(string(p))
+					continue
+				}
+				parts = append(parts, string(p))
+				if !strings.HasPrefix(string(p), "[") {
+					run.WriteString(string(p))
+					open = true
 				}
 			case Thought:
 				if p.Text != "" {
+					end()
 					parts = append(parts, "[thinking] "+p.Text)
 				}
 			case ToolCall:
+				end()
 				parts = append(parts, fmt.Sprintf("[tool call] %s(%s)", p.Name, p.Arguments))
 			}
 		}
 	}
+	end()
 	if r.FinishReason != "" {
 		parts = append(parts, fmt.Sprintf("[finished early: %s]", r.FinishReason))
 	}

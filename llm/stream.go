@@ -64,7 +64,12 @@ type StreamResponse struct {
 	usage    Usage
 	answered string
 	current  string // the model of the attempt under way
-	resuming bool   // the last message is a partial answer to continue
+	// resuming: the last message is a partial answer to continue. The
+	// attempt that continues it sends ResumePrompt after it, but the prompt
+	// joins msgs only with what that attempt adds: a continuation that
+	// fails before any text leaves the messages ending with the partial
+	// answer, so that Resume sends it followed by the caller's turn alone.
+	resuming bool
 	err      error
 	done     bool
 	started  bool
@@ -151,11 +156,10 @@ func (sr *StreamResponse) TextStream() iter.Seq2[string, error] {
 func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chunk, error) bool) error {
 	sr.mu.Lock()
 	resumed := sr.resuming
-	if sr.resuming {
-		sr.msgs = append(sr.msgs, User(ResumePrompt))
-		sr.resuming = false
-	}
 	msgs := slices.Clone(sr.msgs)
+	if resumed {
+		msgs = append(msgs, User(ResumePrompt))
+	}
 	sr.acc = &accumulator{}
 	sr.current = t.id
 	sr.mu.Unlock()
@@ -201,12 +205,21 @@ func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chun
 	var held []Chunk
 	committed := false // the attempt has text: a failure is resumed
 	thoughts := 0      // thoughts yielded in this attempt
+	finished := false  // the provider said why the answer ended
 	for {
 		// The clock runs only while waiting for the provider, never while
 		// the reader handles a chunk: a slow reader is not a stall.
 		idle.reset()
 		c, err := r.Next()
 		idle.stop()
+		if err != nil && err != io.EOF && finished && ctx.Err() == nil {
+			// The finish reason is the last thing an answer carries
+			// (OpenAI's [DONE] and Anthropic's message_stop only follow
+			// it): a cut, a stall or garbage after it loses nothing.
+			// Resuming would ask the model to continue an answer it had
+			// finished, and the reader would get more than the answer.
+			err = io.EOF
+		}
 		if err == io.EOF {
 			// The answer is whole: record it first, so that it is complete
 			// in Messages and Response even if the reader stops during
@@ -269,7 +282,10 @@ func (sr *StreamResponse) attempt(ctx context.Context, t target, yield func(Chun
 		case ChunkUsage:
 			c.Usage = total
 			out = append(out, c)
-		default: // tool-call deltas, the finish, kinds yet to come
+		case ChunkFinish:
+			finished = true
+			held = append(held, c)
+		default: // tool-call deltas, kinds yet to come
 			held = append(held, c)
 		}
 		for _, o := range out {
@@ -296,6 +312,9 @@ func (sr *StreamResponse) keepPartial(t target) {
 	}
 	m := sr.acc.message(true)
 	m.Model = t.id
+	if sr.resuming {
+		sr.msgs = append(sr.msgs, User(ResumePrompt))
+	}
 	sr.msgs = append(sr.msgs, m)
 	sr.resuming = true
 	sr.acc = &accumulator{}
@@ -306,6 +325,10 @@ func (sr *StreamResponse) finish(t target) {
 	defer sr.mu.Unlock()
 	m := sr.acc.message(false)
 	m.Model = t.id
+	if sr.resuming {
+		sr.msgs = append(sr.msgs, User(ResumePrompt))
+		sr.resuming = false
+	}
 	sr.msgs = append(sr.msgs, sr.s.formatToolAsText(m))
 	sr.usage.add(sr.acc.usage)
 	sr.resp = &Response{
@@ -327,6 +350,12 @@ func (sr *StreamResponse) Messages() []Message {
 	sr.mu.Lock()
 	defer sr.mu.Unlock()
 	msgs := cloneMessages(sr.msgs)
+	if sr.resuming && !sr.done {
+		// A continuation is under way (or about to be): it was asked
+		// for. Once the stream has ended, a continuation that never
+		// answered is no part of the conversation Resume carries on.
+		msgs = append(msgs, User(ResumePrompt))
+	}
 	if sr.acc != nil && len(sr.acc.parts) > 0 {
 		m := sr.acc.message(true)
 		m.Model = sr.current

@@ -3,6 +3,7 @@ package llm
 import (
 	"fmt"
 	"runtime"
+	"unicode/utf8"
 )
 
 // DefaultMaxToolCalls is how many tool calls of one model answer are
@@ -17,6 +18,46 @@ const DefaultMaxToolCalls = 128
 type toolLimits struct {
 	concurrency int // 0: max(4, GOMAXPROCS)
 	calls       int // 0: DefaultMaxToolCalls
+	output      int // 0: DefaultMaxToolOutput
+}
+
+// DefaultMaxToolOutput is how many bytes of one tool's output (its result,
+// or its error's message) the model is sent when no WithMaxToolOutput says
+// otherwise. 1 MiB is some 250,000 tokens, more than most context windows
+// hold: a larger output cannot help the model, while a tool that returns a
+// 100 MiB file or page would otherwise be held in memory, encoded into the
+// next request (twice over, with its JSON escaping) and sent, to fail at
+// the provider as context_length_exceeded or a 413.
+const DefaultMaxToolOutput = 1 << 20
+
+// WithMaxToolOutput sets how many bytes of one tool output the model is
+// sent (default DefaultMaxToolOutput). A longer result, or error message,
+// is cut at a character boundary and ends with a note saying how long it
+// was and naming this option, so the model knows it saw a part. n <= 0
+// restores the default.
+func WithMaxToolOutput(n int) Option {
+	return func(s *settings) { s.toolLimits.output = max(n, 0) }
+}
+
+func (l toolLimits) maxOutput() int {
+	if l.output > 0 {
+		return l.output
+	}
+	return DefaultMaxToolOutput
+}
+
+// bound cuts a tool's output to the limit, at a character boundary, and
+// says so at its end.
+func (l toolLimits) bound(s string) string {
+	limit := l.maxOutput()
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("\n[output truncated: %d bytes, over the limit of %d (llm.WithMaxToolOutput)]", len(s), limit)
 }
 
 // WithToolConcurrency sets how many tool calls of one turn run at the same

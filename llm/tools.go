@@ -161,8 +161,9 @@ func (s *settings) executeTool(ctx context.Context, c ToolCall) (out ToolOutput)
 		for _, t := range s.tools {
 			names = append(names, t.Definition().Name)
 		}
+		// The name is the model's: a hostile one may be megabytes long.
 		out.Error = &Error{Kind: KindToolNotFound,
-			Message: fmt.Sprintf("there is no tool named %q; the tools are: %s", c.Name, strings.Join(names, ", "))}
+			Message: fmt.Sprintf("there is no tool named %q; the tools are: %s", clip(c.Name), strings.Join(names, ", "))}
 		return out
 	}
 	res, err := s.tools[i].Execute(context.WithValue(ctx, toolCallKey{}, c.ID), c.Arguments)
@@ -171,10 +172,16 @@ func (s *settings) executeTool(ctx context.Context, c ToolCall) (out ToolOutput)
 		if !errors.As(err, &e) || (e.Kind != KindToolExecution && e.Kind != KindToolNotFound) {
 			e = &Error{Kind: KindToolExecution, Message: err.Error(), Err: err}
 		}
+		if m := s.toolLimits.bound(e.Message); m != e.Message {
+			// The tool's own error is its value: bound a copy.
+			bounded := *e
+			bounded.Message = m
+			e = &bounded
+		}
 		out.Error = e
 		return out
 	}
-	out.Result = res
+	out.Result = s.toolLimits.bound(res)
 	return out
 }
 

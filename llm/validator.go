@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/llmhost/llmhost/internal/schemaguard"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -121,6 +122,13 @@ func (c *lru) len() int {
 // over a large array can produce.
 const maxViolations = 20
 
+// maxViolationText bounds a violation's path and message, in bytes. Both
+// can quote the answer (a property name that is not allowed, every one of
+// 50,000 of them): without a bound a model's 4 MiB key would come back to
+// it in the retry message, paid for again on every parse retry. With it, a
+// RetryMessage is at most about maxViolations × 2 × maxViolationText.
+const maxViolationText = 256
+
 // validate checks raw, turning the validator's error tree into a flat list
 // of violations, one per failing rule, each at the value it concerns.
 func (v *validator) validate(raw json.RawMessage) error {
@@ -165,5 +173,18 @@ func collect(e *jsonschema.ValidationError, out *[]Violation) {
 	if len(kw) > 0 {
 		rule = kw[0]
 	}
-	*out = append(*out, Violation{Path: path, Rule: rule, Message: e.ErrorKind.LocalizedString(printer)})
+	*out = append(*out, Violation{Path: clip(path), Rule: clip(rule), Message: clip(e.ErrorKind.LocalizedString(printer))})
+}
+
+// clip cuts s to maxViolationText bytes at a character boundary, marking
+// the cut with "…".
+func clip(s string) string {
+	if len(s) <= maxViolationText {
+		return s
+	}
+	cut := maxViolationText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -58,10 +58,14 @@ func (p *Provider) apiError(apiErr genai.APIError, status int, header http.Heade
 	// readable part of it.
 	e := &llm.Error{Provider: p.name, Message: llm.ErrorMessage(apiErr.Message), Err: apiErr}
 	if e.Message == "" {
-		e.Message = apiErr.Status
+		e.Message = llm.ErrorMessage(apiErr.Status)
 	}
 	if status == 0 {
 		status = apiErr.Code
+	}
+	if e.Message == "" {
+		// {"error":{}}: say at least what the status says.
+		e.Message = strings.TrimSpace(strconv.Itoa(status) + " " + http.StatusText(status))
 	}
 	if status >= 200 && status < 300 {
 		e.Kind = llm.KindServer

@@ -52,7 +52,7 @@ func (p *Provider) failure(err error, x *exchange) *llm.Error {
 		// go-openai returns an error event of a 200 stream
 		// (data: {"error": {...}}) as an APIError without a status.
 		return &llm.Error{Kind: llm.KindServer, Provider: p.name, Status: status,
-			Message: or(apiErr.Message, "the server reported an error inside the stream"), Err: err}
+			Message: or(llm.ErrorMessage(apiErr.Message), "the server reported an error inside the stream"), Err: err}
 	case readErr != nil:
 		// Status stays 0, as for every transport failure: a 200 whose body
 		// broke off is no answer.
