@@ -167,7 +167,7 @@ func (c *confinedFS) OpenFile(p string, flag experimentalsys.Oflag, perm fs.File
 	// Non-blocking, so that opening a FIFO does not wait for a writer
 	// beyond the call's deadline (open(2) cannot be interrupted); the
 	// type is checked below.
-	inside, err := c.root.OpenFile(rel(p), osFlag|syscall.O_NONBLOCK, perm&fs.ModePerm)
+	inside, err := c.root.OpenFile(rel(p), osFlag|openNonblock, perm&fs.ModePerm)
 	if errors.Is(err, syscall.ENXIO) {
 		return nil, experimentalsys.EACCES // a FIFO opened to write, with no reader
 	} else if err != nil {
