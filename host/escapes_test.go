@@ -85,7 +85,7 @@ func recordEscapes() error {
 	fmt.Fprintf(&b, "%s\n\n", reliability.Environment())
 	fmt.Fprintf(&b, "%d escapes tried by the tests of `host/`, each asserted by the test named beside it; the result is what that run observed. "+
 		"Guests: `host/testdata/guests/native` (a Go guest of llmhost/1), `host/testdata/guests/extism` (a Go guest of the Extism ABI), "+
-		"and modules written byte by byte (`internal/wasmtest`) that misbehave with no language runtime in the way. "+
+		"Go guests written for one attack each (`host/testdata/guests/*`), and modules written in WebAssembly text (compiled by `wat2wasm` in the test, `wasmtest.WAT`) or byte by byte (`wasmtest.Module`) that misbehave with no language runtime in the way: raw WASI calls with chosen flags, tables, compile bombs. "+
 		"Defaults unless the attempt says otherwise: 64 MiB of memory, 10 s per tool call, 8 MiB of input and output, 64 KiB of stderr, no files, no network, no environment.\n\n", len(list))
 	b.WriteString("| area | escape tried | what the host did | test |\n|---|---|---|---|\n")
 	esc := strings.NewReplacer("|", `\|`, "\n", " ")
