@@ -165,13 +165,28 @@ type Decision struct {
 // or a wait that wraps around. Negative values decode, for Validate to
 // refuse with its own message.
 func (d *Decision) UnmarshalJSON(b []byte) error {
-	var w struct {
-		Action  Action          `json:"action"`
-		DelayMS json.RawMessage `json:"delay_ms"`
-		Model   *string         `json:"model"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
+	// Keys are matched exactly, as the schema matches them: encoding/json
+	// alone would also take "Action" or "ACTION" for "action", and the host
+	// would act on a reply that decision.json refuses.
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
 		return err
+	}
+	var w struct {
+		Action  Action
+		DelayMS json.RawMessage
+		Model   *string
+	}
+	if raw, ok := m["action"]; ok {
+		if err := json.Unmarshal(raw, &w.Action); err != nil {
+			return fmt.Errorf("decision: action: %w", err)
+		}
+	}
+	w.DelayMS = m["delay_ms"]
+	if raw, ok := m["model"]; ok {
+		if err := json.Unmarshal(raw, &w.Model); err != nil {
+			return fmt.Errorf("decision: model: %w", err)
+		}
 	}
 	ms, err := integer(w.DelayMS)
 	if err != nil {

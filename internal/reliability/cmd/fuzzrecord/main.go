@@ -32,14 +32,17 @@ import (
 // about says what each target fuzzes, for the record. A target missing
 // here is recorded all the same, without the description.
 var about = map[string]string{
-	"abi.FuzzDescribe":               "ABI message decoding: the describe reply (`abi.Describe` unmarshal, `Validate`, `Kinds`, round trip)",
-	"abi.FuzzMessages":               "ABI message decoding: every other message (tool call, parse request and result, decide request, decision, error, MCP call and result, config)",
-	"host.FuzzDescribe":              "plugin `describe` handling in the host: decoding, validation, tool schemas compiled, then tool arguments checked against them and the call, parse and decide replies decoded",
-	"host.FuzzReply":                 "a native guest's replies read out of its memory: the packed pointer/length/error flag (lies included), error replies, typed replies",
-	"llm.FuzzExtractJSON":            "JSON extraction from prose and fences (`llm.ExtractJSON`), checked against its plain definition, then schema validation and the retry message",
-	"providers/openai.FuzzStream":    "the SSE stream of chat completions through the OpenAI provider (go-openai, the SSE filter) and the engine",
-	"providers/anthropic.FuzzStream": "the SSE stream of the Messages API through the Anthropic provider (official SDK) and the engine",
-	"providers/google.FuzzStream":    "the SSE stream of streamGenerateContent through the Google provider (genai SDK) and the engine",
+	"abi.FuzzDescribe":                        "ABI message decoding: the describe reply (`abi.Describe` unmarshal, `Validate`, `Kinds`, round trip)",
+	"abi.FuzzMessages":                        "ABI message decoding: every other message (tool call, parse request and result, decide request, decision, error, MCP call and result, config)",
+	"host.FuzzDescribe":                       "plugin `describe` handling in the host: decoding, validation, tool schemas compiled, then tool arguments checked against them and the call, parse and decide replies decoded",
+	"host.FuzzReply":                          "a native guest's replies read out of its memory: the packed pointer/length/error flag (lies included), error replies, typed replies",
+	"llm.FuzzExtractJSON":                     "JSON extraction from prose and fences (`llm.ExtractJSON`), checked against its plain definition, then schema validation and the retry message",
+	"llm.FuzzValidCandidates":                 "the one-pass verdict on every bracketed candidate of an answer (`ExtractJSON` at any depth), checked against `json.Valid` on each",
+	"abi/schema.FuzzDecisionAgreesWithSchema": "a decide reply: the host's decoding and validation against `abi/schema/decision.json`, which must agree on every input",
+	"host/internal/wasmbin.FuzzScanCode":      "the instruction scanner that measures a module's code for `host.ModuleLimits` before wazero decodes it, on any bytes: no panic, and what it accepts has instructions and a depth",
+	"providers/openai.FuzzStream":             "the SSE stream of chat completions through the OpenAI provider (go-openai, the SSE filter) and the engine",
+	"providers/anthropic.FuzzStream":          "the SSE stream of the Messages API through the Anthropic provider (official SDK) and the engine",
+	"providers/google.FuzzStream":             "the SSE stream of streamGenerateContent through the Google provider (genai SDK) and the engine",
 }
 
 type target struct {
